@@ -1,0 +1,402 @@
+using ActorService.Actors.Resources.Cache;
+using ActorService.Actors.Resources.Db;
+using ActorService.Actors.Settings;
+using ActorService.Actors.Tracing;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using static ActorService.Actors.Accounts.AccountCommands;
+using static ActorService.Actors.Accounts.AccountReplies;
+using Unavailable = ActorService.Actors.Accounts.AccountReplies.Unavailable;
+
+namespace ActorService.Actors.Accounts;
+
+/// <summary>
+/// One account, as an Orleans-style virtual actor: Cluster Sharding activates it on its first message anywhere in
+/// the cluster, it loads its state from the database, handles one command at a time (so balances never race) and
+/// passivates after <c>accounts.passivate-after</c> idle.
+/// <para>
+/// A write is answered only after the group commit that holds it; meanwhile further writes and the stop message are
+/// stashed (reads are answered from committed state), so a hand-off or passivation processes every queued command
+/// before the entity stops. It is an <see cref="UntypedActor"/> on purpose: a million of them must be cheap, and
+/// <c>ReceiveActor</c> allocates handler tables per instance and per <c>Become</c>.
+/// </para>
+/// </summary>
+public sealed class AccountActor : UntypedActor, IWithStash
+{
+    /// <summary>The largest single amount the API accepts; the entity re-checks it because it trusts no caller.</summary>
+    public const long MaxAmount = 1_000_000_000;
+    private const int MaxConflictRetries = 3;
+
+    private sealed record InFlight(ApplyWrite Command, IActorRef ReplyTo, long CommitId, long NewBalance, int Attempt);
+    private sealed record CheckingKey(ApplyWrite Command, IActorRef ReplyTo, IAccountReply RejectionIfUnused);
+    private sealed record TimedOut(long CommitId);
+    private sealed record DelayElapsed(long CommitId);
+
+    private readonly string _accountId;
+    private readonly IActorRef _db;
+    private readonly IActorRef _cache;
+    private readonly AccountSettings _settings;
+    private readonly ILogger _logger;
+    private long _balance;
+    private long _version; // 0: never written
+    private long _commitSeq;
+    private RecentWrites? _recent;
+    private InFlight? _inFlight;
+    private CheckingKey? _checking;
+    private ICancelable? _timeout;
+
+    public AccountActor(string accountId, IActorRef db, IActorRef cache, AccountSettings settings, ILogger logger)
+    {
+        _accountId = accountId;
+        _db = db;
+        _cache = cache;
+        _settings = settings;
+        _logger = logger;
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        LedgerMetrics.EntityActivated();
+        BeginLoading();
+    }
+
+    protected override void PostStop()
+    {
+        _timeout?.Cancel();
+        LedgerMetrics.EntityStopped();
+    }
+
+    /// <summary>A write or key check waiting on the database gets an answer before the restart (the failing command itself is answered where it threw).</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _logger.LogError(reason, "Account {AccountId} failed on {Message}; restarting and reloading its state", _accountId, message.GetType().Name);
+        var failed = new Failed(_accountId, "the account actor failed and was restarted");
+        _inFlight?.ReplyTo.Tell(failed);
+        _checking?.ReplyTo.Tell(failed);
+        Stash.UnstashAll(); // the new incarnation processes what this one had stashed
+        base.PreRestart(reason, message);
+    }
+
+    protected override void OnReceive(object message) => Ready(message);
+
+    // ---- Loading: state comes from the database, commands wait in the stash ----
+
+    private void BeginLoading()
+    {
+        Become(Loading);
+        SetReceiveTimeout(null);
+        _db.Tell(new LedgerDbCommands.LoadAccount(_accountId));
+        StartTimeout(0);
+    }
+
+    private void Loading(object message)
+    {
+        switch (message)
+        {
+            case LedgerDbReplies.AccountLoaded loaded:
+                Adopt(loaded.Snapshot);
+                EnterReady();
+                break;
+            case LedgerDbReplies.Unavailable u when u.CommitId == 0:
+                GiveUp(u.Reason);
+                break;
+            case TimedOut { CommitId: 0 }:
+                GiveUp("loading the account timed out");
+                break;
+            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or TimedOut or DelayElapsed or LedgerDbReplies.WriteFound:
+                break; // late answers to an earlier incarnation's requests
+            default:
+                Stash.Stash();
+                break;
+        }
+    }
+
+    /// <summary>The database cannot load us: answer everything queued, then ask the shard to stop us.</summary>
+    private void GiveUp(string reason)
+    {
+        _timeout?.Cancel();
+        _logger.LogWarning("Account {AccountId} cannot load its state: {Reason}; passivating", _accountId, reason);
+        Become(Unusable(reason));
+        Stash.UnstashAll();
+        Context.Parent.Tell(new Passivate(StopEntity.Instance));
+    }
+
+    private UntypedReceive Unusable(string reason) => message =>
+    {
+        switch (message)
+        {
+            case ApplyWrite or GetBalance:
+                Sender.Tell(new Unavailable(_accountId, reason));
+                break;
+            case StopEntity:
+                Context.Stop(Self);
+                break;
+        }
+    };
+
+    // ---- Ready: one command at a time ----
+
+    private void EnterReady()
+    {
+        _timeout?.Cancel();
+        _inFlight = null;
+        _checking = null;
+        Become(Ready);
+        SetReceiveTimeout(_settings.PassivateAfter);
+        Stash.UnstashAll();
+    }
+
+    private void Ready(object message)
+    {
+        switch (message)
+        {
+            case GetBalance get:
+                ReplyBalance(get);
+                break;
+            case ApplyWrite write:
+                try
+                {
+                    HandleWrite(write, Sender, attempt: 1);
+                }
+                catch (Exception)
+                {
+                    Sender.Tell(new Failed(_accountId, "the account actor failed and was restarted"));
+                    throw;
+                }
+                break;
+            case StopEntity:
+                Context.Stop(Self);
+                break;
+            case ReceiveTimeout:
+                Context.Parent.Tell(new Passivate(StopEntity.Instance));
+                break;
+            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or LedgerDbReplies.AccountLoaded or LedgerDbReplies.WriteFound or TimedOut or DelayElapsed:
+                break; // late answers to requests this entity already gave up on
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void ReplyBalance(GetBalance get) =>
+        Sender.Tell(_version == 0 ? new NotFound(_accountId) : new Balance(_accountId, _balance));
+
+    private void HandleWrite(ApplyWrite cmd, IActorRef replyTo, int attempt)
+    {
+        // The HTTP layer validated these; a command that breaks them is a bug upstream, i.e. a poison message.
+        if (cmd.Amount is < 1 or > MaxAmount) throw new ArgumentOutOfRangeException(nameof(cmd), cmd.Amount, "amount outside 1..1,000,000,000");
+        if (string.IsNullOrEmpty(cmd.IdempotencyKey)) throw new ArgumentException("a write needs an idempotency key", nameof(cmd));
+
+        if (_recent is not null && _recent.TryGet(cmd.IdempotencyKey, out var prior))
+        {
+            replyTo.Tell(Repeat(cmd, prior));
+            return;
+        }
+
+        long newBalance;
+        if (cmd.Operation == LedgerOperation.Withdraw)
+        {
+            if (_balance < cmd.Amount)
+            {
+                CheckKeyBeforeRejecting(cmd, replyTo, new InsufficientFunds(_accountId, _balance, cmd.Amount));
+                return;
+            }
+            newBalance = _balance - cmd.Amount;
+        }
+        else
+        {
+            if (_balance > long.MaxValue - cmd.Amount)
+            {
+                CheckKeyBeforeRejecting(cmd, replyTo, new BalanceOverflow(_accountId, _balance, cmd.Amount));
+                return;
+            }
+            newBalance = _balance + cmd.Amount;
+        }
+
+        var commitId = ++_commitSeq;
+        _inFlight = new InFlight(cmd, replyTo, commitId, newBalance, attempt);
+        Become(Committing);
+        SetReceiveTimeout(null);
+        if (cmd.ProcessingDelay is { } delay && delay > TimeSpan.Zero)
+        {
+            _timeout?.Cancel();
+            _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, new DelayElapsed(commitId), Self);
+        }
+        else
+            SendCommit(_inFlight);
+    }
+
+    private void SendCommit(InFlight w)
+    {
+        _db.Tell(new LedgerDbCommands.Commit(w.CommitId,
+            new PendingWrite(_accountId, w.Command.Operation, w.Command.Amount, w.Command.IdempotencyKey, _version, w.NewBalance)));
+        StartTimeout(w.CommitId);
+    }
+
+    /// <summary>
+    /// A rejection (insufficient funds, overflow) must not hide an earlier success: if this key was already applied
+    /// by another activation, the repeat gets the original outcome. Rare, so it may cost a read.
+    /// </summary>
+    private void CheckKeyBeforeRejecting(ApplyWrite cmd, IActorRef replyTo, IAccountReply rejection)
+    {
+        _checking = new CheckingKey(cmd, replyTo, rejection);
+        Become(Committing);
+        SetReceiveTimeout(null);
+        _db.Tell(new LedgerDbCommands.FindWrite(_accountId, cmd.IdempotencyKey));
+        StartTimeout(-1);
+    }
+
+    // ---- Committing: a write (or a key check) is with the database; reads answer from committed state ----
+
+    private void Committing(object message)
+    {
+        switch (message)
+        {
+            case GetBalance get:
+                ReplyBalance(get);
+                break;
+            case DelayElapsed d when _inFlight?.CommitId == d.CommitId:
+                SendCommit(_inFlight);
+                break;
+            case LedgerDbReplies.CommitDone done when _inFlight?.CommitId == done.CommitId:
+                OnCommitted(_inFlight, done.Outcome);
+                break;
+            case LedgerDbReplies.WriteFound found when _checking is { } check && found.IdempotencyKey == check.Command.IdempotencyKey:
+                check.ReplyTo.Tell(found.Write is null ? check.RejectionIfUnused : Repeat(check.Command, found.Write));
+                if (found.Write is not null) Remember(check.Command.IdempotencyKey, found.Write);
+                EnterReady();
+                break;
+            case LedgerDbReplies.Unavailable u when _checking is not null && u.CommitId == 0:
+                _checking.ReplyTo.Tell(new Unavailable(_accountId, u.Reason));
+                EnterReady();
+                break;
+            case TimedOut { CommitId: -1 } when _checking is not null:
+                _checking.ReplyTo.Tell(new Unavailable(_accountId, "the idempotency check timed out"));
+                EnterReady();
+                break;
+            case LedgerDbReplies.Unavailable u when _inFlight?.CommitId == u.CommitId:
+                OnOutcomeUnknown(_inFlight, u.Reason);
+                break;
+            case TimedOut t when _inFlight?.CommitId == t.CommitId:
+                OnOutcomeUnknown(_inFlight, "the commit timed out");
+                break;
+            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or LedgerDbReplies.AccountLoaded or LedgerDbReplies.WriteFound or TimedOut or DelayElapsed or ReceiveTimeout:
+                break;
+            default:
+                Stash.Stash(); // writes and the stop message wait their turn, in order
+                break;
+        }
+    }
+
+    private void OnCommitted(InFlight w, WriteOutcome outcome)
+    {
+        var cmd = w.Command;
+        switch (outcome)
+        {
+            case WriteOutcome.Committed c:
+                _balance = w.NewBalance;
+                _version = c.NewVersion;
+                Remember(cmd.IdempotencyKey, new StoredWrite(cmd.Operation, cmd.Amount, w.NewBalance));
+                _cache.Tell(new SnapshotCacheCommands.Put(new AccountSnapshot(_accountId, _balance, _version)));
+                w.ReplyTo.Tell(new WriteAccepted(_accountId, _balance, Applied: true));
+                LedgerMetrics.WriteFinished("applied");
+                Log(cmd.TraceParent, LogLevel.Debug, "{Operation} of {Amount} applied to {AccountId}: balance {Balance}, version {Version}",
+                    cmd.Operation, cmd.Amount, _accountId, _balance, _version);
+                EnterReady();
+                break;
+            case WriteOutcome.Duplicate d:
+                Adopt(d.Current);
+                Remember(cmd.IdempotencyKey, d.Original);
+                w.ReplyTo.Tell(Repeat(cmd, d.Original));
+                EnterReady();
+                break;
+            case WriteOutcome.VersionConflict v:
+                // Another activation wrote this account (a split brain or a late hand-off): take the database's word and re-decide.
+                Log(cmd.TraceParent, LogLevel.Warning, "Account {AccountId} was changed elsewhere (expected version {Expected}, found {Found}); re-applying {Operation}",
+                    _accountId, _version, v.Current?.Version ?? 0, cmd.Operation);
+                Adopt(v.Current);
+                if (w.Attempt >= MaxConflictRetries)
+                {
+                    w.ReplyTo.Tell(new Unavailable(_accountId, "the account kept changing under concurrent writers"));
+                    EnterReady();
+                    return;
+                }
+                _inFlight = null;
+                HandleWrite(cmd, w.ReplyTo, w.Attempt + 1);
+                if (_inFlight is null && _checking is null) EnterReady(); // answered without a new round trip
+                break;
+        }
+    }
+
+    /// <summary>The commit may or may not have happened: answer "unavailable" (a retry with the same key is safe) and reload.</summary>
+    private void OnOutcomeUnknown(InFlight w, string reason)
+    {
+        Log(w.Command.TraceParent, LogLevel.Warning, "Write to {AccountId} has an unknown outcome ({Reason}); reloading state", _accountId, reason);
+        w.ReplyTo.Tell(new Unavailable(_accountId, reason));
+        LedgerMetrics.WriteFinished("unknown");
+        _inFlight = null;
+        BeginLoading();
+    }
+
+    private IAccountReply Repeat(ApplyWrite cmd, StoredWrite original)
+    {
+        if (original.Operation != cmd.Operation || original.Amount != cmd.Amount)
+            return new KeyReused(_accountId, cmd.IdempotencyKey, original.Operation, original.Amount);
+        // A key the node minted belongs to one client request: its earlier attempt applied the write, so for that
+        // client the request was applied. A client's own key repeated is reported as not applied again.
+        LedgerMetrics.WriteFinished("repeat");
+        return new WriteAccepted(_accountId, original.BalanceAfter, Applied: cmd.KeyMinted);
+    }
+
+    private void Remember(string key, StoredWrite write) =>
+        (_recent ??= new RecentWrites(_settings.RecentKeys)).Remember(key, write);
+
+    private void Adopt(AccountSnapshot? snapshot)
+    {
+        if (snapshot is null || snapshot.Version < _version) return;
+        _balance = snapshot.Balance;
+        _version = snapshot.Version;
+    }
+
+    private void StartTimeout(long commitId)
+    {
+        _timeout?.Cancel();
+        _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(_settings.CommitTimeout, Self, new TimedOut(commitId), Self);
+    }
+
+    private void Log(string? traceParent, LogLevel level, string template, params object?[] args)
+    {
+        if (!_logger.IsEnabled(level)) return;
+        using var _ = TraceRestore.From(traceParent, "account");
+#pragma warning disable CA2254 // the template is a constant at every call site
+        _logger.Log(level, template, args);
+#pragma warning restore CA2254
+    }
+
+    public static Props Props(string accountId, IActorRef db, IActorRef cache, AccountSettings settings, ILogger? logger = null) =>
+        Akka.Actor.Props.Create(() => new AccountActor(accountId, db, cache, settings, logger ?? NullLogger.Instance));
+}
+
+/// <summary>Registers the account shard region with Akka.Hosting.</summary>
+public static class AccountShardingSetup
+{
+    public const string TypeName = "account";
+
+    public static AkkaConfigurationBuilder WithAccountSharding(this AkkaConfigurationBuilder builder, AccountSettings settings) =>
+        builder.WithShardRegion<AccountRegion>(TypeName,
+            (_, registry, resolver) =>
+            {
+                var db = registry.Get<LedgerDb>();
+                var cache = registry.Get<SnapshotCache>();
+                var logger = resolver.GetService<ILoggerFactory>().CreateLogger<AccountActor>();
+                return id => AccountActor.Props(id, db, cache, settings, logger);
+            },
+            new AccountMessageExtractor(settings.ShardCount),
+            new ShardOptions { HandOffStopMessage = StopEntity.Instance, RememberEntities = false });
+}

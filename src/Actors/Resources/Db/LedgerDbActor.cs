@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using ActorService.Actors.Settings;
+using ActorService.Actors.Supervision;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Hosting;
+using Polly;
+using static ActorService.Actors.Resources.Db.LedgerDbCommands;
+using static ActorService.Actors.Resources.Db.LedgerDbReplies;
+
+namespace ActorService.Actors.Resources.Db;
+
+/// <summary>
+/// Owns the ledger database. Reads run concurrently; writes are <b>group-committed</b>: while one transaction is in
+/// flight, writes from every entity queue up, and the next transaction takes up to <c>group-commit.max-batch</c> of
+/// them at once, so one fsync acknowledges many entities. Each entity is answered only after the commit that holds
+/// its write. Transient errors are retried with bounded, jittered backoff (<see cref="Strategies.TransientDbRetry"/>).
+/// On <see cref="ResourceCommands.Close"/> it commits what is queued, then closes the store; anything that arrives
+/// later is refused with <see cref="Unavailable"/>, never with a disposed connection.
+/// </summary>
+public sealed class LedgerDbActor : ReceiveActor, IWithTimers
+{
+    private sealed record BatchDone(IReadOnlyList<(Commit Request, IActorRef ReplyTo)> Batch, IReadOnlyList<WriteOutcome> Outcomes, TimeSpan Took);
+    private sealed record BatchFailed(IReadOnlyList<(Commit Request, IActorRef ReplyTo)> Batch, Exception Error);
+    private sealed class LingerElapsed { public static readonly LingerElapsed Instance = new(); }
+    private sealed record StoreClosed(Exception? Error);
+
+    private readonly ILedgerStore _store;
+    private readonly DbSettings _settings;
+    private readonly ResiliencePipeline _retry;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Queue<(Commit Request, IActorRef ReplyTo)> _queue = new();
+    private bool _committing, _lingering;
+    private IActorRef? _closeRequester;
+    private readonly Stopwatch _closeTimer = new();
+    private long _committedWrites, _batches;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public LedgerDbActor(ILedgerStore store, DbSettings settings)
+    {
+        _store = store;
+        _settings = settings;
+        _retry = Strategies.TransientDbRetry(store.IsTransient, settings);
+        Open();
+    }
+
+    private void Open()
+    {
+        Receive<LoadAccount>(m => Read(() => _store.LoadAccountAsync(m.AccountId, CancellationToken.None), s => new AccountLoaded(m.AccountId, s)));
+        Receive<FindWrite>(m => Read(() => _store.FindWriteAsync(m.AccountId, m.IdempotencyKey, CancellationToken.None), w => new WriteFound(m.AccountId, m.IdempotencyKey, w)));
+        Receive<DeleteKeysOlderThan>(m => Read(() => _store.DeleteKeysOlderThanAsync(m.Cutoff, CancellationToken.None), n => new KeysDeleted(n)));
+        Receive<Commit>(m =>
+        {
+            _queue.Enqueue((m, Sender));
+            TryStartBatch();
+        });
+        Receive<LingerElapsed>(_ =>
+        {
+            _lingering = false;
+            TryStartBatch(force: true);
+        });
+        Receive<BatchDone>(OnBatchDone);
+        Receive<BatchFailed>(OnBatchFailed);
+        Receive<ResourceCommands.Close>(_ =>
+        {
+            _closeRequester = Sender;
+            _closeTimer.Start();
+            _log.Info("Closing ledger db ({Backend}): {Queued} queued writes, commit in flight: {InFlight}", _store.Backend, _queue.Count, _committing);
+            Become(Closing);
+            TryStartBatch(force: true);
+            CloseWhenIdle();
+        });
+    }
+
+    // While closing: queued writes still commit; new requests are refused so nothing touches the store after it closed.
+    private void Closing()
+    {
+        Receive<BatchDone>(m =>
+        {
+            OnBatchDone(m);
+            CloseWhenIdle();
+        });
+        Receive<BatchFailed>(m =>
+        {
+            OnBatchFailed(m);
+            CloseWhenIdle();
+        });
+        Receive<LingerElapsed>(_ => TryStartBatch(force: true));
+        Receive<StoreClosed>(m =>
+        {
+            if (m.Error is not null) _log.Error(m.Error, "Closing the ledger db failed");
+            _closeRequester?.Tell(new ResourceReplies.Closed("db", _closeTimer.Elapsed,
+                $"{_store.Backend}: {_committedWrites} writes in {_batches} commits since start"));
+            Become(Closed);
+        });
+        ReceiveAny(RefuseClosed);
+    }
+
+    private void Closed()
+    {
+        Receive<ResourceCommands.Close>(_ => Sender.Tell(new ResourceReplies.Closed("db", TimeSpan.Zero, "already closed")));
+        ReceiveAny(RefuseClosed);
+    }
+
+    private void RefuseClosed(object message)
+    {
+        var commitId = message is Commit c ? c.CommitId : 0;
+        Sender.Tell(new Unavailable(commitId, "the ledger database is closed: the node is shutting down"));
+    }
+
+    private void CloseWhenIdle()
+    {
+        if (_committing || _queue.Count > 0) return;
+        var self = Self;
+        _store.DisposeAsync().AsTask().ContinueWith(t => new StoreClosed(t.Exception?.GetBaseException()), TaskScheduler.Default)
+            .PipeTo(self);
+    }
+
+    private void Read<T>(Func<Task<T>> read, Func<T, object> reply)
+    {
+        var replyTo = Sender;
+        _retry.ExecuteAsync(async _ => await read()).AsTask()
+            .PipeTo(replyTo, success: r => reply(r), failure: e => new Unavailable(0, Describe(e)));
+    }
+
+    private void TryStartBatch(bool force = false)
+    {
+        if (_committing || _queue.Count == 0) return;
+        // Linger (off by default): wait a moment for more writes when the queue is short. Natural batching while a
+        // commit is in flight already gives large batches under load, so linger only matters for light, bursty load.
+        if (!force && _settings.Linger > TimeSpan.Zero && _queue.Count < _settings.MaxBatch)
+        {
+            if (!_lingering)
+            {
+                _lingering = true;
+                Timers.StartSingleTimer(LingerElapsed.Instance, LingerElapsed.Instance, _settings.Linger);
+            }
+            return;
+        }
+
+        var batch = new List<(Commit, IActorRef)>(Math.Min(_queue.Count, _settings.MaxBatch));
+        while (batch.Count < _settings.MaxBatch && _queue.TryDequeue(out var item)) batch.Add(item);
+        _committing = true;
+        var writes = batch.Select(b => b.Item1.Write).ToList();
+        var started = Stopwatch.GetTimestamp();
+        var self = Self;
+        _retry.ExecuteAsync(async ct => await _store.CommitAsync(writes, ct)).AsTask()
+            .PipeTo(self,
+                success: outcomes => new BatchDone(batch, outcomes, Stopwatch.GetElapsedTime(started)),
+                failure: e => new BatchFailed(batch, e));
+    }
+
+    private void OnBatchDone(BatchDone done)
+    {
+        _committing = false;
+        _batches++;
+        _committedWrites += done.Batch.Count;
+        LedgerMetrics.RecordCommit(done.Batch.Count, done.Took);
+        for (var i = 0; i < done.Batch.Count; i++)
+            done.Batch[i].ReplyTo.Tell(new CommitDone(done.Batch[i].Request.CommitId, done.Outcomes[i]));
+        TryStartBatch();
+    }
+
+    private void OnBatchFailed(BatchFailed failed)
+    {
+        _committing = false;
+        _log.Error(failed.Error, "Group commit of {Count} writes failed after retries", failed.Batch.Count);
+        foreach (var (request, replyTo) in failed.Batch)
+            replyTo.Tell(new Unavailable(request.CommitId, Describe(failed.Error)));
+        TryStartBatch();
+    }
+
+    private static string Describe(Exception e) => $"database error: {e.GetBaseException().Message}";
+
+    /// <summary>Props for the db actor, run under a restart-with-backoff supervisor so a crash never takes the node down.</summary>
+    public static Props Props(ILedgerStore store, DbSettings settings) =>
+        Akka.Actor.Props.Create(() => new LedgerDbActor(store, settings));
+}
+
+/// <summary>Registers the ledger db actor with Akka.Hosting, under a restart-with-backoff supervisor.</summary>
+public static class LedgerDbSetup
+{
+    public static AkkaConfigurationBuilder WithLedgerDb(this AkkaConfigurationBuilder builder, ILedgerStore store, DbSettings settings) =>
+        builder.WithActors((system, registry) =>
+            registry.Register<LedgerDb>(system.ActorOf(
+                Strategies.RestartResourceWithBackoff(LedgerDbActor.Props(store, settings), "db"), "ledger-db")));
+}

@@ -1,0 +1,243 @@
+using ActorService.Actors.Accounts;
+using Microsoft.Data.Sqlite;
+
+namespace ActorService.Actors.Resources.Db;
+
+/// <summary>
+/// The embedded default: one SQLite file in the data folder, WAL mode so reads never wait for the writer and
+/// several node processes on one machine can share the file. Writes go through one dedicated connection inside
+/// <c>BEGIN IMMEDIATE</c> transactions (the write lock is taken up front, so two processes never deadlock on a
+/// lock upgrade); reads use pooled connections.
+/// </summary>
+public sealed class SqliteLedgerStore : ILedgerStore
+{
+    // Schema versions, applied in order inside one write transaction; PRAGMA user_version records the last one.
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS accounts (
+            id         TEXT    NOT NULL PRIMARY KEY,
+            balance    INTEGER NOT NULL,
+            version    INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS idempotency_keys (
+            account_id    TEXT    NOT NULL,
+            key           TEXT    NOT NULL,
+            operation     INTEGER NOT NULL,
+            amount        INTEGER NOT NULL,
+            balance_after INTEGER NOT NULL,
+            created_at    INTEGER NOT NULL,
+            PRIMARY KEY (account_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created_at ON idempotency_keys (created_at);
+        """,
+    ];
+
+    private readonly string _connectionString;
+    private readonly string _synchronous;
+    private SqliteConnection? _writer;
+    private SqliteCommand? _findKey, _loadAccount, _insertAccount, _updateAccount, _insertKey;
+
+    public SqliteLedgerStore(string path, string synchronous, TimeSpan busyTimeout)
+    {
+        Path = path;
+        _synchronous = synchronous.ToUpperInvariant() switch
+        {
+            "FULL" or "NORMAL" or "EXTRA" => synchronous.ToUpperInvariant(),
+            _ => throw new ArgumentException($"actor-service.db.sqlite.synchronous must be full, normal or extra, not '{synchronous}'"),
+        };
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
+        }.ToString();
+        BusyTimeout = busyTimeout;
+    }
+
+    public string Backend => "sqlite";
+    public string Path { get; }
+    private TimeSpan BusyTimeout { get; }
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        _writer = await OpenAsync(ct);
+        // WAL is a property of the file: set once, every process sees it.
+        Exec(_writer, "PRAGMA journal_mode=WAL;");
+        Migrate(_writer);
+        PrepareWriterCommands(_writer);
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        // busy_timeout makes a second process wait for the write lock instead of failing at once;
+        // synchronous=FULL fsyncs the WAL at every commit, so an acknowledged write survives power loss, not just kill -9.
+        Exec(connection, $"PRAGMA busy_timeout={(int)BusyTimeout.TotalMilliseconds}; PRAGMA synchronous={_synchronous};");
+        return connection;
+    }
+
+    private static void Migrate(SqliteConnection connection)
+    {
+        Exec(connection, "BEGIN IMMEDIATE;");
+        try
+        {
+            var current = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"));
+            for (var v = current; v < Migrations.Length; v++) Exec(connection, Migrations[v]);
+            Exec(connection, $"PRAGMA user_version={Migrations.Length};");
+            Exec(connection, "COMMIT;");
+        }
+        catch
+        {
+            Exec(connection, "ROLLBACK;");
+            throw;
+        }
+    }
+
+    private void PrepareWriterCommands(SqliteConnection c)
+    {
+        _findKey = Command(c, "SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $a AND key = $k", "$a", "$k");
+        _loadAccount = Command(c, "SELECT balance, version FROM accounts WHERE id = $a", "$a");
+        _insertAccount = Command(c, "INSERT INTO accounts (id, balance, version, updated_at) VALUES ($a, $b, 1, $t) ON CONFLICT (id) DO NOTHING", "$a", "$b", "$t");
+        _updateAccount = Command(c, "UPDATE accounts SET balance = $b, version = version + 1, updated_at = $t WHERE id = $a AND version = $v", "$a", "$b", "$t", "$v");
+        _insertKey = Command(c, "INSERT INTO idempotency_keys (account_id, key, operation, amount, balance_after, created_at) VALUES ($a, $k, $o, $m, $b, $t)", "$a", "$k", "$o", "$m", "$b", "$t");
+    }
+
+    public async Task<AccountSnapshot?> LoadAccountAsync(string accountId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT balance, version FROM accounts WHERE id = $a";
+        cmd.Parameters.AddWithValue("$a", accountId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new AccountSnapshot(accountId, r.GetInt64(0), r.GetInt64(1)) : null;
+    }
+
+    public async Task<StoredWrite?> FindWriteAsync(string accountId, string idempotencyKey, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $a AND key = $k";
+        cmd.Parameters.AddWithValue("$a", accountId);
+        cmd.Parameters.AddWithValue("$k", idempotencyKey);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new StoredWrite((LedgerOperation)r.GetInt32(0), r.GetInt64(1), r.GetInt64(2)) : null;
+    }
+
+    public Task<IReadOnlyList<WriteOutcome>> CommitAsync(IReadOnlyList<PendingWrite> batch, CancellationToken ct)
+    {
+        var writer = _writer ?? throw new InvalidOperationException("The SQLite store is not open.");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var outcomes = new WriteOutcome[batch.Count];
+        Exec(writer, "BEGIN IMMEDIATE;");
+        try
+        {
+            for (var i = 0; i < batch.Count; i++) outcomes[i] = Apply(batch[i], now);
+            Exec(writer, "COMMIT;");
+        }
+        catch
+        {
+            TryRollback(writer);
+            throw;
+        }
+        return Task.FromResult<IReadOnlyList<WriteOutcome>>(outcomes);
+    }
+
+    // Order matters: the key check first (a repeat changes nothing), then the version-checked balance change,
+    // then the key row. None of these statements fails in the normal course, so one write never aborts the batch.
+    private WriteOutcome Apply(PendingWrite w, long now)
+    {
+        var original = ReadKey(w.AccountId, w.IdempotencyKey);
+        if (original is not null) return new WriteOutcome.Duplicate(original, ReadAccount(w.AccountId));
+
+        var changed = w.ExpectedVersion == 0
+            ? Run(_insertAccount!, w.AccountId, w.NewBalance, now)
+            : Run(_updateAccount!, w.AccountId, w.NewBalance, now, w.ExpectedVersion);
+        if (changed == 0) return new WriteOutcome.VersionConflict(ReadAccount(w.AccountId));
+
+        Run(_insertKey!, w.AccountId, w.IdempotencyKey, (int)w.Operation, w.Amount, w.NewBalance, now);
+        return new WriteOutcome.Committed(w.ExpectedVersion + 1);
+    }
+
+    private StoredWrite? ReadKey(string accountId, string key)
+    {
+        Bind(_findKey!, accountId, key);
+        using var r = _findKey!.ExecuteReader();
+        return r.Read() ? new StoredWrite((LedgerOperation)r.GetInt32(0), r.GetInt64(1), r.GetInt64(2)) : null;
+    }
+
+    private AccountSnapshot? ReadAccount(string accountId)
+    {
+        Bind(_loadAccount!, accountId);
+        using var r = _loadAccount!.ExecuteReader();
+        return r.Read() ? new AccountSnapshot(accountId, r.GetInt64(0), r.GetInt64(1)) : null;
+    }
+
+    public async Task<int> DeleteKeysOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "DELETE FROM idempotency_keys WHERE created_at < $t";
+        cmd.Parameters.AddWithValue("$t", cutoff.ToUnixTimeMilliseconds());
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public bool IsTransient(Exception error) => error is SqliteException
+    {
+        SqliteErrorCode: SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED or SQLitePCL.raw.SQLITE_IOERR or SQLitePCL.raw.SQLITE_PROTOCOL
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var cmd in new[] { _findKey, _loadAccount, _insertAccount, _updateAccount, _insertKey })
+            if (cmd is not null) await cmd.DisposeAsync();
+        if (_writer is not null) await _writer.DisposeAsync();
+        _writer = null;
+        // Pooled read connections hold the file open; release them so the WAL is checkpointed and the file closed.
+        SqliteConnection.ClearAllPools();
+    }
+
+    private static SqliteCommand Command(SqliteConnection c, string sql, params string[] parameters)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var p in parameters) cmd.Parameters.Add(new SqliteParameter { ParameterName = p });
+        cmd.Prepare();
+        return cmd;
+    }
+
+    private static void Bind(SqliteCommand cmd, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i];
+    }
+
+    private static int Run(SqliteCommand cmd, params object[] values)
+    {
+        Bind(cmd, values);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private static void Exec(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+
+    private static void TryRollback(SqliteConnection c)
+    {
+        try { Exec(c, "ROLLBACK;"); }
+        catch (SqliteException) { /* the failed statement may already have ended the transaction */ }
+    }
+}

@@ -1,0 +1,66 @@
+using Akka.Configuration;
+
+namespace ActorService.Actors.Settings;
+
+/// <summary>How account entities behave (<c>actor-service.accounts</c> in hocon.conf).</summary>
+public sealed record AccountSettings(int ShardCount, TimeSpan PassivateAfter, int RecentKeys, TimeSpan CommitTimeout);
+
+/// <summary>Which database backs the ledger and how it commits (<c>actor-service.db</c>).</summary>
+public sealed record DbSettings(
+    string Backend,
+    string DataDir,
+    string SqliteFile,
+    string SqliteSynchronous,
+    TimeSpan SqliteBusyTimeout,
+    string PostgresConnectionString,
+    int MaxBatch,
+    TimeSpan Linger,
+    int RetryAttempts,
+    TimeSpan RetryBaseDelay,
+    TimeSpan RetryMaxDelay,
+    TimeSpan IdempotencyRetention,
+    TimeSpan KeyCleanupInterval)
+{
+    public string SqlitePath => Path.GetFullPath(Path.Combine(DataDir, SqliteFile));
+}
+
+/// <summary>The snapshot cache in front of the database (<c>actor-service.cache</c>).</summary>
+public sealed record CacheSettings(string Backend, int Capacity, string RedisConfiguration);
+
+/// <summary>
+/// The actor library's slice of <c>actor-service { }</c>. Read once from the same HOCON the ActorSystem uses, so
+/// hocon.conf stays the one place where these numbers live.
+/// </summary>
+public sealed record LedgerSettings(AccountSettings Accounts, DbSettings Db, CacheSettings Cache)
+{
+    public static LedgerSettings From(Config root)
+    {
+        var a = root.GetConfig("actor-service.accounts");
+        var d = root.GetConfig("actor-service.db");
+        var c = root.GetConfig("actor-service.cache");
+        return new LedgerSettings(
+            new AccountSettings(
+                ShardCount: a.GetInt("shard-count"),
+                PassivateAfter: a.GetTimeSpan("passivate-after"),
+                RecentKeys: a.GetInt("recent-keys"),
+                CommitTimeout: a.GetTimeSpan("commit-timeout")),
+            new DbSettings(
+                Backend: d.GetString("backend"),
+                DataDir: d.GetString("data-dir"),
+                SqliteFile: d.GetString("sqlite.file"),
+                SqliteSynchronous: d.GetString("sqlite.synchronous"),
+                SqliteBusyTimeout: d.GetTimeSpan("sqlite.busy-timeout"),
+                PostgresConnectionString: d.GetString("postgres.connection-string", ""),
+                MaxBatch: d.GetInt("group-commit.max-batch"),
+                Linger: d.GetTimeSpan("group-commit.linger"),
+                RetryAttempts: d.GetInt("retry.attempts"),
+                RetryBaseDelay: d.GetTimeSpan("retry.base-delay"),
+                RetryMaxDelay: d.GetTimeSpan("retry.max-delay"),
+                IdempotencyRetention: d.GetTimeSpan("idempotency-retention"),
+                KeyCleanupInterval: d.GetTimeSpan("key-cleanup-interval")),
+            new CacheSettings(
+                Backend: c.GetString("backend"),
+                Capacity: c.GetInt("capacity"),
+                RedisConfiguration: c.GetString("redis", "")));
+    }
+}

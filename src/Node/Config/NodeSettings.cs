@@ -1,0 +1,60 @@
+using Akka.Configuration;
+
+namespace ActorService.Node.Config;
+
+/// <summary><c>actor-service.http</c>: where the node listens and how long a request may take.</summary>
+internal sealed record HttpSettings(string Host, int Port, TimeSpan AskTimeout, TimeSpan RequestTimeout, int MaxBodyBytes);
+
+/// <summary><c>actor-service.drain</c>: the numbers of the cooperative drain.</summary>
+internal sealed record DrainSettings(
+    TimeSpan LbDelay,
+    TimeSpan RetryAfter,
+    TimeSpan RefuseWindow,
+    TimeSpan RequestDeadline,
+    TimeSpan BackgroundDeadline,
+    TimeSpan CancelGrace,
+    TimeSpan ResourceCloseTimeout,
+    IReadOnlyList<string> CloseOrder,
+    TimeSpan PhaseMargin,
+    string ReportPath);
+
+/// <summary>The host's slice of <c>actor-service { }</c>, read from the same HOCON the ActorSystem gets.</summary>
+internal sealed record NodeSettings(
+    string ClusterName,
+    string AppVersion,
+    HttpSettings Http,
+    DrainSettings Drain,
+    string AdminToken,
+    string LogLevel,
+    string LogFormat,
+    bool AllowDelayHeader)
+{
+    public static NodeSettings From(Akka.Configuration.Config root)
+    {
+        var s = root.GetConfig("actor-service");
+        return new NodeSettings(
+            ClusterName: s.GetString("node.cluster-name"),
+            AppVersion: root.GetString("akka.cluster.app-version"),
+            Http: new HttpSettings(
+                s.GetString("http.host"),
+                s.GetInt("http.port"),
+                s.GetTimeSpan("http.ask-timeout"),
+                s.GetTimeSpan("http.request-timeout"),
+                s.GetInt("http.max-body-bytes")),
+            Drain: new DrainSettings(
+                s.GetTimeSpan("drain.lb-delay"),
+                s.GetTimeSpan("drain.retry-after"),
+                s.GetTimeSpan("drain.refuse-window"),
+                s.GetTimeSpan("drain.request-deadline"),
+                s.GetTimeSpan("drain.background-deadline"),
+                s.GetTimeSpan("drain.cancel-grace"),
+                s.GetTimeSpan("drain.resource-close-timeout"),
+                s.GetStringList("drain.close-order").ToList(),
+                s.GetTimeSpan("drain.phase-margin"),
+                s.GetString("drain.report-path", "")),
+            AdminToken: s.GetString("admin.token", ""),
+            LogLevel: s.GetString("logging.level"),
+            LogFormat: s.GetString("logging.format"),
+            AllowDelayHeader: s.GetBoolean("testing.allow-delay-header"));
+    }
+}

@@ -1,0 +1,43 @@
+namespace ActorService.Node.Config;
+
+/// <summary>How a flag's text becomes HOCON.</summary>
+internal enum ValueKind { Text, Integer, Duration, Flag, SeedList, Raw }
+
+/// <summary>One per-node or per-environment setting: a command-line flag, its environment variable and the HOCON path it sets.</summary>
+internal sealed record Override(string Flag, string EnvVar, ValueKind Kind, string Description, params string[] HoconPaths)
+{
+    /// <summary>Extra fixed HOCON applied when this override is present (e.g. --postgres also selects the postgres backend).</summary>
+    public string? Implies { get; init; }
+    /// <summary>Never log the value.</summary>
+    public bool Secret { get; init; }
+}
+
+/// <summary>
+/// Every flag the node accepts, in one table (the README's configuration reference is this table).
+/// Command-line flags win over environment variables, which win over hocon.conf.
+/// </summary>
+internal static class Overrides
+{
+    public static readonly IReadOnlyList<Override> All =
+    [
+        new("--config", "ACTORSERVICE_CONFIG", ValueKind.Text, "path of the HOCON file (default: hocon.conf next to the binary)"),
+        new("--http-host", "ACTORSERVICE_HTTP_HOST", ValueKind.Text, "address the HTTP server listens on", "actor-service.http.host"),
+        new("--http-port", "ACTORSERVICE_HTTP_PORT", ValueKind.Integer, "HTTP port", "actor-service.http.port"),
+        new("--cluster-host", "ACTORSERVICE_CLUSTER_HOST", ValueKind.Text, "address Akka remoting binds to and advertises (the pod IP on Kubernetes)", "akka.remote.dot-netty.tcp.hostname"),
+        new("--cluster-port", "ACTORSERVICE_CLUSTER_PORT", ValueKind.Integer, "Akka remoting port", "akka.remote.dot-netty.tcp.port"),
+        new("--cluster-name", "ACTORSERVICE_CLUSTER_NAME", ValueKind.Text, "cluster (ActorSystem) name; nodes with another name cannot join", "actor-service.node.cluster-name"),
+        new("--seeds", "ACTORSERVICE_SEEDS", ValueKind.SeedList, "seed nodes as host:port,host:port (default: the node itself)", "akka.cluster.seed-nodes"),
+        new("--data-dir", "ACTORSERVICE_DATA_DIR", ValueKind.Text, "folder for the SQLite database and local state", "actor-service.db.data-dir"),
+        new("--app-version", "ACTORSERVICE_APP_VERSION", ValueKind.Text, "release version; shards move to the newest version during a rolling update", "actor-service.node.app-version"),
+        new("--admin-token", "ACTORSERVICE_ADMIN_TOKEN", ValueKind.Text, "bearer token for /admin/*", "actor-service.admin.token") { Secret = true },
+        new("--admin-token-file", "ACTORSERVICE_ADMIN_TOKEN_FILE", ValueKind.Text, "file holding the admin token (a mounted Secret)", "actor-service.admin.token") { Secret = true },
+        new("--lb-delay", "ACTORSERVICE_LB_DELAY", ValueKind.Duration, "time between readiness 503 and intake close", "actor-service.drain.lb-delay"),
+        new("--report-path", "ACTORSERVICE_REPORT_PATH", ValueKind.Text, "file the JSON shutdown report is written to", "actor-service.drain.report-path"),
+        new("--log-level", "ACTORSERVICE_LOG_LEVEL", ValueKind.Text, "Verbose, Debug, Information, Warning or Error", "actor-service.logging.level"),
+        new("--log-format", "ACTORSERVICE_LOG_FORMAT", ValueKind.Text, "text or json", "actor-service.logging.format"),
+        new("--allow-test-hooks", "ACTORSERVICE_ALLOW_TEST_HOOKS", ValueKind.Flag, "honour X-Test-Delay-Ms (test runs only)", "actor-service.testing.allow-delay-header"),
+        new("--hocon", "ACTORSERVICE_HOCON", ValueKind.Raw, "extra HOCON text applied over the file (for any setting without its own flag)"),
+    ];
+
+    public static Override? Find(string flag) => All.FirstOrDefault(o => o.Flag == flag);
+}

@@ -1,0 +1,70 @@
+using ActorService.Actors.Accounts;
+using ActorService.Actors.Drain;
+using ActorService.Actors.Resources.Cache;
+using ActorService.Actors.Resources.Db;
+using ActorService.Actors.Settings;
+using ActorService.Node.Admin;
+using ActorService.Node.Config;
+using ActorService.Node.Health;
+using ActorService.Node.Http;
+using ActorService.Node.Logging;
+using ActorService.Node.Shutdown;
+using Akka.Configuration;
+using Akka.Hosting;
+using Serilog;
+using Serilog.Core;
+
+namespace ActorService.Node.Hosting;
+
+/// <summary>Builds the web application: services, the Akka chain, the HTTP pipeline. Program.cs only calls this.</summary>
+internal static class NodeHost
+{
+    public static WebApplication Build(NodeOptions options, Akka.Configuration.Config hocon, LoggingLevelSwitch level)
+    {
+        var node = NodeSettings.From(hocon);
+        var ledger = LedgerSettings.From(hocon);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = [], // our flags are parsed by NodeOptions; ASP.NET's own command-line binding stays out of it
+            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environments.Production,
+        });
+        builder.Host.UseSerilog();
+        builder.WebHost.UseUrls($"http://{node.Http.Host}:{node.Http.Port}");
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        // The host must outwait the whole drain: CoordinatedShutdown's phase timeouts are the real budget.
+        builder.Services.Configure<HostOptions>(o =>
+            o.ShutdownTimeout = ShutdownBudget.Total(hocon.WithFallback(ConfigurationFactory.Default())) + TimeSpan.FromSeconds(5));
+
+        var s = builder.Services;
+        s.AddSingleton(options).AddSingleton(node).AddSingleton(node.Http).AddSingleton(node.Drain).AddSingleton(ledger);
+        s.AddSingleton(level).AddSingleton<LogLevelReloader>();
+        s.AddSingleton<IntakeGate>().AddSingleton<ShutdownTimeline>().AddSingleton<ShutdownPlan>();
+        s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
+        s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
+        s.AddNodeHealth();
+        s.AddProblemDetails();
+
+        // Hosted services start in this order and stop in reverse: resources open before Akka starts.
+        s.AddSingleton<LedgerResources>().AddHostedService(sp => sp.GetRequiredService<LedgerResources>());
+        s.AddHostedService<HostShutdownBridge>();
+        s.AddAkka(node.ClusterName, (akka, sp) =>
+        {
+            var resources = sp.GetRequiredService<LedgerResources>();
+            akka.AddHocon(hocon, HoconAddMode.Prepend)
+                .WithLedgerDb(resources.Store, ledger.Db)
+                .WithSnapshotCache(resources.Cache)
+                .WithAccountSharding(ledger.Accounts)
+                .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)));
+        });
+        s.AddHostedService<KeyCleanup>();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();   // problem+json, never a stack trace
+        app.UseStatusCodePages();    // problem+json bodies for bare 404/405
+        app.UseMiddleware<IntakeGateMiddleware>();
+        app.MapHealthApi();
+        app.MapLedgerApi();
+        app.MapAdminApi();
+        return app;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Runtime.InteropServices;
+using ActorService.Actors;
+using ActorService.Node.Config;
+using ActorService.Node.Health;
+using ActorService.Node.Logging;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+
+namespace ActorService.Node.Shutdown;
+
+/// <summary>
+/// Puts CoordinatedShutdown in charge of the host's stop. By default ASP.NET Core stops Kestrel first, before any
+/// phase runs (DRAIN.md). This lifecycle service's <see cref="StoppingAsync"/> runs before any hosted service's
+/// StopAsync: it flips readiness, starts CoordinatedShutdown (or joins the one already running) and holds the host
+/// until the HTTP phases are done, so Kestrel is only stopped by the plan's own tasks, in order.
+/// <see cref="StoppedAsync"/> runs last, after Akka.Hosting awaited the whole shutdown: it writes the report and
+/// sets the exit code.
+/// </summary>
+internal sealed class HostShutdownBridge(
+    ActorSystem system,
+    ActorRegistry registry,
+    ShutdownPlan plan,
+    ShutdownTimeline timeline,
+    ReadinessState readiness,
+    NodeSettings settings,
+    LogLevelReloader reloader,
+    ILogger<HostShutdownBridge> logger) : IHostedLifecycleService
+{
+    private readonly List<PosixSignalRegistration> _signals = [];
+    private volatile string? _signal;
+    private bool _started;
+
+    public Task StartingAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken ct)
+    {
+        _started = registry.TryGet<AccountRegion>(out _);
+        // Registered after the host's console lifetime, so these run first: they only record which signal arrived
+        // (the console lifetime then stops the host); SIGHUP reloads the log level instead of killing the process.
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
+            _signals.Add(PosixSignalRegistration.Create(signal, ctx => _signal ??= ctx.Signal.ToString()));
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
+        {
+            ctx.Cancel = true;
+            reloader.Reload("SIGHUP");
+        }));
+        Cluster.Get(system).RegisterOnMemberUp(() =>
+        {
+            readiness.MarkMemberUp();
+            logger.LogInformation("Member Up: {Address} (app-version {AppVersion}); readiness {Ready}",
+                Cluster.Get(system).SelfAddress, settings.AppVersion, readiness.IsReady ? "200" : "503: " + readiness.Reason);
+        });
+        LogPlan();
+        return Task.CompletedTask;
+    }
+
+    public async Task StoppingAsync(CancellationToken ct)
+    {
+        readiness.MarkDraining();
+        var cs = CoordinatedShutdown.Get(system);
+        var reason = cs.ShutdownReason ?? (_signal is { } s ? new DrainReasons.Signal(s) : DrainReasons.HostStop.Instance);
+        timeline.Begin(DrainReasons.Describe(reason));
+        _ = cs.Run(reason);
+        await plan.HttpDrained;
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public async Task StoppedAsync(CancellationToken ct)
+    {
+        await Task.WhenAny(system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+        var reason = CoordinatedShutdown.Get(system).ShutdownReason;
+        var report = timeline.Finish(Cluster.Get(system).SelfAddress.ToString(), draft =>
+            !_started ? ExitCodes.StartupFailed
+            : reason is CoordinatedShutdown.ClusterDowningReason ? ExitCodes.Downed
+            : draft.Abandoned.Count > 0 || draft.Phases.Any(p => p.TimedOut) ? ExitCodes.DeadlineHit
+            : ExitCodes.Clean);
+        ExitCodes.Current = report.ExitCode;
+        using (timeline.Scope(logger))
+            logger.LogInformation("Shutdown {ShutdownId} finished in {TotalMs:0} ms, exit code {ExitCode}: {Report}",
+                report.ShutdownId, report.TotalMs, report.ExitCode, report.ToJson());
+        if (settings.Drain.ReportPath.Length > 0)
+        {
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.Drain.ReportPath))!);
+                await File.WriteAllTextAsync(settings.Drain.ReportPath, report.ToJson(), CancellationToken.None);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogError(e, "Could not write the shutdown report to {Path}", settings.Drain.ReportPath);
+            }
+        }
+        foreach (var r in _signals) r.Dispose();
+    }
+
+    /// <summary>The Orleans-style "stages report": which task runs in which phase, its timeout, and the whole budget.</summary>
+    private void LogPlan()
+    {
+        var rows = plan.Describe();
+        var total = rows.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Timeout);
+        logger.LogInformation("Shutdown plan ({Count} phases, budget {Budget}):\n{Plan}", rows.Count, ShutdownBudget.Format(total),
+            string.Join('\n', rows.Select(r => $"  {r.Phase,-34} {ShutdownBudget.Format(r.Timeout),8}  {r.Tasks}")));
+    }
+}
