@@ -66,9 +66,32 @@ public sealed class AccountActor : UntypedActor, IWithStash
         BeginLoading();
     }
 
+    /// <summary>
+    /// Normally an entity stops with nothing pending (StopEntity waits behind its queue). If sharding stops it anyway
+    /// (the hand-off stopper's deadline), every command it still held is answered "unavailable" at once, so the
+    /// HTTP layer retries it at the entity's new home instead of waiting for an Ask timeout.
+    /// </summary>
     protected override void PostStop()
     {
         _timeout?.Cancel();
+        var abandoned = 0;
+        var unavailable = new Unavailable(_accountId, "the account was stopped before it could process this command");
+        foreach (var envelope in Stash.ClearStash())
+        {
+            if (envelope.Message is not (ApplyWrite or GetBalance)) continue;
+            envelope.Sender.Tell(unavailable);
+            abandoned++;
+        }
+        if (_inFlight is not null || _checking is not null)
+        {
+            (_inFlight?.ReplyTo ?? _checking!.ReplyTo).Tell(unavailable);
+            abandoned++;
+        }
+        if (abandoned > 0)
+        {
+            _logger.LogWarning("Account {AccountId} stopped with {Count} commands pending; answered them 'unavailable' so they are retried", _accountId, abandoned);
+            LedgerMetrics.EntityCommandsAbandoned(abandoned);
+        }
         LedgerMetrics.EntityStopped();
     }
 
@@ -79,6 +102,8 @@ public sealed class AccountActor : UntypedActor, IWithStash
         var failed = new Failed(_accountId, "the account actor failed and was restarted");
         _inFlight?.ReplyTo.Tell(failed);
         _checking?.ReplyTo.Tell(failed);
+        _inFlight = null;
+        _checking = null;
         Stash.UnstashAll(); // the new incarnation processes what this one had stashed
         base.PreRestart(reason, message);
     }

@@ -21,7 +21,7 @@ public static class AccountCommands
     /// minted (<paramref name="KeyMinted"/>), so a retried Ask can never apply the write twice.
     /// <paramref name="TraceParent"/> is the W3C traceparent of the HTTP request, so the entity's log lines carry its trace id.
     /// <paramref name="ProcessingDelay"/> holds the write in the entity before it commits; only test runs set it (the node
-    /// accepts it from a request header when <c>actor-service.testing.allow-delay-header</c> is on) to make drains observable.
+    /// accepts it from a request header when <c>actor-service.testing.allow-test-hooks</c> is on) to make drains observable.
     /// </summary>
     public sealed record ApplyWrite(
         string AccountId,

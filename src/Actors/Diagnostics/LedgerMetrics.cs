@@ -23,7 +23,20 @@ public static class LedgerMetrics
     private static readonly Counter<long> WritesApplied = Meter.CreateCounter<long>(
         "actorservice_ledger_writes", "{writes}", "Ledger writes by outcome");
 
+    private static readonly Counter<long> CommandsAbandoned = Meter.CreateCounter<long>(
+        "actorservice_entity_commands_abandoned", "{commands}", "Commands an entity still held when sharding stopped it (answered 'unavailable' and retried by the caller)");
+
     private static long _activeEntities;
+    private static long _abandonedCommands;
+
+    /// <summary>Commands answered 'unavailable' because their entity was stopped with them pending, since start.</summary>
+    public static long AbandonedEntityCommands => Interlocked.Read(ref _abandonedCommands);
+
+    public static void EntityCommandsAbandoned(int count)
+    {
+        Interlocked.Add(ref _abandonedCommands, count);
+        CommandsAbandoned.Add(count);
+    }
 
     /// <summary>Entities active on this node right now (also readable without an exporter, for /admin/status).</summary>
     public static long ActiveEntityCount => Interlocked.Read(ref _activeEntities);

@@ -27,7 +27,7 @@ internal sealed record NodeSettings(
     string AdminToken,
     string LogLevel,
     string LogFormat,
-    bool AllowDelayHeader)
+    bool AllowTestHooks)
 {
     public static NodeSettings From(Akka.Configuration.Config root)
     {
@@ -55,6 +55,6 @@ internal sealed record NodeSettings(
             AdminToken: s.GetString("admin.token", ""),
             LogLevel: s.GetString("logging.level"),
             LogFormat: s.GetString("logging.format"),
-            AllowDelayHeader: s.GetBoolean("testing.allow-delay-header"));
+            AllowTestHooks: s.GetBoolean("testing.allow-test-hooks"));
     }
 }

@@ -35,7 +35,7 @@ internal static class Overrides
         new("--report-path", "ACTORSERVICE_REPORT_PATH", ValueKind.Text, "file the JSON shutdown report is written to", "actor-service.drain.report-path"),
         new("--log-level", "ACTORSERVICE_LOG_LEVEL", ValueKind.Text, "Verbose, Debug, Information, Warning or Error", "actor-service.logging.level"),
         new("--log-format", "ACTORSERVICE_LOG_FORMAT", ValueKind.Text, "text or json", "actor-service.logging.format"),
-        new("--allow-test-hooks", "ACTORSERVICE_ALLOW_TEST_HOOKS", ValueKind.Flag, "honour X-Test-Delay-Ms (test runs only)", "actor-service.testing.allow-delay-header"),
+        new("--allow-test-hooks", "ACTORSERVICE_ALLOW_TEST_HOOKS", ValueKind.Flag, "honour X-Test-Delay-Ms and /admin/test/* (test runs only)", "actor-service.testing.allow-test-hooks"),
         new("--hocon", "ACTORSERVICE_HOCON", ValueKind.Raw, "extra HOCON text applied over the file (for any setting without its own flag)"),
     ];
 

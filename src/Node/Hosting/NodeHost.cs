@@ -65,6 +65,7 @@ internal static class NodeHost
         app.MapHealthApi();
         app.MapLedgerApi();
         app.MapAdminApi();
+        if (node.AllowTestHooks) app.MapTestHooksApi();
         return app;
     }
 }

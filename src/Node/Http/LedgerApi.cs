@@ -37,7 +37,7 @@ internal static class LedgerApi
         var key = clientKey ?? "~" + Guid.NewGuid().ToString("N");
         http.Response.Headers[LedgerRequests.IdempotencyKeyHeader] = key;
         var command = new AccountCommands.ApplyWrite(id, operation, amount, key, KeyMinted: clientKey is null,
-            TraceRestore.Current, LedgerRequests.ReadTestDelay(http.Request, settings.AllowDelayHeader));
+            TraceRestore.Current, LedgerRequests.ReadTestDelay(http.Request, settings.AllowTestHooks));
         return ToResult(await gateway.SendAsync(command, ct), http, settings);
     }
 

@@ -93,9 +93,18 @@ internal sealed class ShutdownPlan(
         cs.AddTask(PhaseServiceUnbind, "close-intake", CloseIntake);
         cs.AddTask(PhaseServiceRequestsDone, "drain-requests", DrainRequests);
         cs.AddTask(PhaseServiceStop, "drain-background-work", DrainBackgroundWork);
+        var abandonedBefore = 0L;
         cs.AddTask(PhaseClusterShardingShutdownRegion, "count-entities", () =>
         {
+            abandonedBefore = LedgerMetrics.AbandonedEntityCommands;
             timeline.Note(PhaseClusterShardingShutdownRegion, "entitiesToHandOff", LedgerMetrics.ActiveEntityCount);
+            return Task.FromResult(Done.Instance);
+        });
+        cs.AddTask(PhaseClusterLeave, "check-hand-off", () =>
+        {
+            // Entities get handoff-timeout − 5 s to finish their queues; sharding stops the rest.
+            var abandoned = LedgerMetrics.AbandonedEntityCommands - abandonedBefore;
+            if (abandoned > 0) timeline.Abandon($"{abandoned} entity commands were still queued when sharding stopped their entities (answered 'unavailable')");
             return Task.FromResult(Done.Instance);
         });
         cs.AddTask(PhaseBeforeActorSystemTerminate, "close-resources", CloseResources);
@@ -108,7 +117,7 @@ internal sealed class ShutdownPlan(
         readiness.MarkDraining();
         timeline.Note(PhaseBeforeServiceUnbind, "inFlightRequests", gate.InFlight);
         logger.LogInformation("Readiness is 503; serving normally for {LbDelay} so the load balancer stops sending", drain.LbDelay);
-        await Task.Delay(drain.LbDelay);
+        await DelayAtLeast(drain.LbDelay);
         return Done.Instance;
     }
 
@@ -137,11 +146,17 @@ internal sealed class ShutdownPlan(
             cancelled = gate.InFlight;
             logger.LogWarning("Request deadline {Deadline} passed with {Count} requests running; cancelling them (they answer 503)", drain.RequestDeadline, cancelled);
             gate.CancelRemaining();
+            timeline.Abandon($"{cancelled} HTTP requests cancelled at the request deadline ({drain.RequestDeadline.TotalSeconds:0.#} s) with 503");
             if (!await Finishes(gate.Drained, drain.CancelGrace))
-                timeline.Abandon($"{gate.InFlight} HTTP requests still running {drain.CancelGrace} after cancellation");
+                timeline.Abandon($"{gate.InFlight} HTTP requests still running {drain.CancelGrace.TotalSeconds:0.#} s after cancellation");
         }
-        await _serverStopDeadline.CancelAsync(); // nothing should be left; abort whatever is
-        await Finishes(_serverStopped, drain.CancelGrace);
+        // The handlers are done, but Kestrel may still be flushing their last bytes: let the graceful stop finish
+        // (it closes each connection after its response) and abort connections only if that outlasts the grace.
+        if (!await Finishes(_serverStopped, drain.CancelGrace))
+        {
+            await _serverStopDeadline.CancelAsync();
+            await Finishes(_serverStopped, drain.CancelGrace);
+        }
         timeline.Note(PhaseServiceRequestsDone, "inFlightAtStart", atStart);
         timeline.Note(PhaseServiceRequestsDone, "cancelledAtDeadline", cancelled);
         timeline.Note(PhaseServiceRequestsDone, "acceptedTotal", gate.Accepted);
@@ -191,6 +206,15 @@ internal sealed class ShutdownPlan(
             }
         }
         return Done.Instance;
+    }
+
+    /// <summary>Timers may fire a millisecond early; "at least the lb-delay" is a promise, so wait on the clock.</summary>
+    private static async Task DelayAtLeast(TimeSpan duration)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        TimeSpan left;
+        while ((left = duration - System.Diagnostics.Stopwatch.GetElapsedTime(started)) > TimeSpan.Zero)
+            await Task.Delay(left + TimeSpan.FromMilliseconds(1));
     }
 
     private static async Task<bool> Finishes(Task task, TimeSpan within)

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ActorService.Node.Shutdown;
+using ActorService.TestSupport;
+
+namespace ActorService.Node.Tests;
+
+/// <summary>Shared steps of the drain specs: a node with a report file, admin calls, reading the report.</summary>
+internal static class DrainHarness
+{
+    public const string Token = "drain-token";
+
+    public static NodeLaunch Launch(string name, string lbDelay = "1s", params string[] hocon)
+    {
+        var dir = Repo.NewWorkDir(name);
+        return NodeLaunch.Single(dir) with
+        {
+            AdminToken = Token,
+            LbDelay = lbDelay,
+            ReportPath = Path.Combine(dir, "shutdown-report.json"),
+            Hocon = hocon,
+        };
+    }
+
+    public static ShutdownReport Report(NodeProcess node) =>
+        ShutdownReport.FromJson(File.ReadAllText(node.Launch.ReportPath!));
+
+    public static HttpRequestMessage AdminCall(HttpMethod method, string path, string? token = Token)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.Authorization = new("Bearer", token);
+        return request;
+    }
+
+    public static async Task<JsonElement> Status(NodeProcess node) =>
+        await (await node.Http.SendAsync(AdminCall(HttpMethod.Get, "admin/status"))).Content.ReadFromJsonAsync<JsonElement>();
+
+    /// <summary>Waits until the node reports at least <paramref name="count"/> requests in flight (they reached the entity).</summary>
+    public static Task WaitInFlight(NodeProcess node, int count) =>
+        Eventually.True(async () => (await Status(node)).GetProperty("inFlightRequests").GetInt32() >= count + 1, // +1: the status call itself
+            TimeSpan.FromSeconds(10), $"{count} requests in flight on {node.Name}");
+
+    /// <summary>Polls readiness until it answers 503; returns the time it was first seen.</summary>
+    public static async Task<TimeSpan> WaitNotReady(NodeProcess node, Stopwatch clock)
+    {
+        using var probe = NodeProcess.NewClient(node.BaseUri, TimeSpan.FromSeconds(2));
+        await Eventually.True(async () => (await probe.GetAsync("health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable,
+            TimeSpan.FromSeconds(10), "readiness 503", TimeSpan.FromMilliseconds(10));
+        return clock.Elapsed;
+    }
+
+    /// <summary>Polls a fresh TCP connect until it is refused; returns the time the listener was first seen closed.</summary>
+    public static async Task<TimeSpan> WaitListenerClosed(NodeProcess node, Stopwatch clock)
+    {
+        await Eventually.True(async () =>
+        {
+            using var tcp = new System.Net.Sockets.TcpClient();
+            try
+            {
+                await tcp.ConnectAsync(IPAddress.Loopback, node.Launch.HttpPort);
+                return false;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+        }, TimeSpan.FromSeconds(30), "the HTTP listener to close", TimeSpan.FromMilliseconds(10));
+        return clock.Elapsed;
+    }
+}
