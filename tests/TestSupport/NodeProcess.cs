@@ -13,7 +13,8 @@ public sealed record NodeLaunch(int HttpPort, int ClusterPort, string DataDir)
     public bool TestHooks { get; init; } = true;
     public string? ReportPath { get; init; }
     public string? AppVersion { get; init; }
-    public string LogLevel { get; init; } = "Information";
+    /// <summary>--log-level; null leaves the level to the configuration file.</summary>
+    public string? LogLevel { get; init; }
     public string? LogFormat { get; init; }
     /// <summary>Extra HOCON passed with --hocon (any setting without its own flag).</summary>
     public IReadOnlyList<string> Hocon { get; init; } = [];
@@ -28,7 +29,7 @@ public sealed record NodeLaunch(int HttpPort, int ClusterPort, string DataDir)
         yield return "--cluster-port"; yield return ClusterPort.ToString();
         yield return "--data-dir"; yield return DataDir;
         yield return "--lb-delay"; yield return LbDelay;
-        yield return "--log-level"; yield return LogLevel;
+        if (LogLevel is not null) { yield return "--log-level"; yield return LogLevel; }
         if (Seeds.Count > 0) { yield return "--seeds"; yield return string.Join(",", Seeds); }
         if (AdminToken is not null) { yield return "--admin-token"; yield return AdminToken; }
         if (TestHooks) yield return "--allow-test-hooks";

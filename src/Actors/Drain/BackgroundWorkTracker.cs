@@ -77,6 +77,7 @@ public sealed class BackgroundWorkTracker(ILogger<BackgroundWorkTracker> logger,
             afterCancel = await WaitAsync(entries, cancelGrace) - finished;
         }
 
+        foreach (var e in entries.Where(e => e.Task.IsCompleted)) _running.TryRemove(e.Item.Id, out _);
         var now = _time.GetUtcNow();
         var abandoned = entries.Where(e => !e.Task.IsCompleted)
             .Select(e => new AbandonedWork(e.Item.Name, now - e.Item.StartedAt)).ToList();
