@@ -5,7 +5,7 @@ namespace ActorService.TestSupport;
 /// <summary>Real POSIX signals to processes the tests started (by PID, never by name).</summary>
 public static partial class Signals
 {
-    public const int SIGHUP = 1, SIGINT = 2, SIGKILL = 9, SIGTERM = 15;
+    public const int SIGHUP = 1, SIGINT = 2, SIGKILL = 9, SIGTERM = 15, SIGCONT = 18, SIGSTOP = 19;
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int sig);
