@@ -33,7 +33,7 @@ internal static class NodeHost
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         // The host must outwait the whole drain: CoordinatedShutdown's phase timeouts are the real budget.
         builder.Services.Configure<HostOptions>(o =>
-            o.ShutdownTimeout = ShutdownBudget.Total(hocon.WithFallback(ConfigurationFactory.Default())) + TimeSpan.FromSeconds(5));
+            o.ShutdownTimeout = ShutdownBudget.HostShutdownTimeout(hocon.WithFallback(ConfigurationFactory.Default())));
 
         var s = builder.Services;
         s.AddSingleton(options).AddSingleton(node).AddSingleton(node.Http).AddSingleton(node.Drain).AddSingleton(ledger);

@@ -57,5 +57,14 @@ internal static class ShutdownBudget
             sum + (cs.HasPath($"phases.{phase}.timeout") ? cs.GetTimeSpan($"phases.{phase}.timeout") : fallback));
     }
 
+    /// <summary>What the host adds to the phase total for hosted services that stop after the drain (logging, timers).</summary>
+    public static readonly TimeSpan HostMargin = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// <c>HostOptions.ShutdownTimeout</c>: the whole drain plus <see cref="HostMargin"/>. The deployment's grace period
+    /// (Kubernetes' terminationGracePeriodSeconds) must be longer still; tests/Deploy.Tests checks it.
+    /// </summary>
+    public static TimeSpan HostShutdownTimeout(Akka.Configuration.Config config) => Total(config) + HostMargin;
+
     public static string Format(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 }
