@@ -53,7 +53,8 @@ public sealed class DrainBudgetSpecs(ITestOutputHelper output)
         { "production", "base/deployment.yaml", "periodSeconds: 1\n", "periodSeconds: 3\n", DrainBudget.ReadinessDetection, "periodSeconds 3 × failureThreshold 2 + timeoutSeconds 1 = 7 s" },
         { "local", "base/deployment.yaml", "value: 5s", "value: 2s", DrainBudget.ReadinessDetection, "lb-delay = 2 s" },
         { "production", "overlays/production/overrides.conf", "request-deadline = 10s", "request-deadline = 4s", DrainBudget.RequestDrain, "request-deadline = 4 s" },
-        { "production", "overlays/production/overrides.conf", "handoff-timeout = 5s", "handoff-timeout = 8s", DrainBudget.ShardingHandOff, "handoff-timeout = 8 s" },
+        { "production", "overlays/production/overrides.conf", "handoff-timeout = 8s", "handoff-timeout = 12s", DrainBudget.ShardingHandOff, "cluster-sharding-shutdown-region.timeout = 8 s" },
+        { "production", "overlays/production/overrides.conf", "handoff-timeout = 8s", "handoff-timeout = 6s", DrainBudget.ShardingHandOff, "leaves entities 1 s" },
     };
 
     [Theory]

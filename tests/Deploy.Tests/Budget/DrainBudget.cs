@@ -32,7 +32,9 @@ public sealed record BudgetViolation(string Budget, string Message)
 /// <item>termination grace: every phase timeout + host margin + process-exit margin ≤ terminationGracePeriodSeconds;</item>
 /// <item>readiness detection: readiness periodSeconds × failureThreshold + timeoutSeconds ≤ drain.lb-delay;</item>
 /// <item>request drain: drain.request-deadline ≥ http.request-timeout (no accepted request is cut by a drain);</item>
-/// <item>sharding hand-off: akka.cluster.sharding.handoff-timeout ≤ the cluster-sharding-shutdown-region phase timeout.</item>
+/// <item>sharding hand-off: akka.cluster.sharding.handoff-timeout ≤ the cluster-sharding-shutdown-region phase timeout,
+/// and the entities' share of it (handoff-timeout − 5 s, Akka's reserve) ≥ http.ask-timeout, the longest any caller
+/// still waits for a queued command.</item>
 /// </list>
 /// </summary>
 public sealed class DrainBudget
@@ -48,6 +50,9 @@ public sealed class DrainBudget
     /// log line) to process exit, on this project's 2-core machine under load average 17 (deploy/README.md); 3 s.
     /// </summary>
     public static readonly TimeSpan ProcessExitMargin = TimeSpan.FromSeconds(3);
+
+    /// <summary>Akka's sharding keeps this much of handoff-timeout for itself; entities get the rest to finish their queues.</summary>
+    public static readonly TimeSpan AkkaHandOffReserve = TimeSpan.FromSeconds(5);
 
     /// <summary>Phase groups named as the issue and the README name them, in drain order.</summary>
     private static readonly (string Name, string[] Phases)[] Groups =
@@ -136,10 +141,17 @@ public sealed class DrainBudget
 
         var handoff = Config.GetTimeSpan("akka.cluster.sharding.handoff-timeout");
         var regionPhase = PhaseTimeout(Config, PhaseClusterShardingShutdownRegion);
+        var entityWindow = handoff - AkkaHandOffReserve;
+        var askTimeout = Config.GetTimeSpan("actor-service.http.ask-timeout");
         if (handoff > regionPhase)
             found.Add(new(ShardingHandOff,
                 $"overlay '{Overlay}': akka.cluster.sharding.handoff-timeout = {Seconds(handoff)} is longer than its phase " +
                 $"{PhaseClusterShardingShutdownRegion}.timeout = {Seconds(regionPhase)}: the phase would be abandoned while shards are still handing off."));
+        else if (entityWindow < askTimeout)
+            found.Add(new(ShardingHandOff,
+                $"overlay '{Overlay}': akka.cluster.sharding.handoff-timeout = {Seconds(handoff)} leaves entities {Seconds(entityWindow)} " +
+                $"(handoff-timeout − {Seconds(AkkaHandOffReserve)}) to finish their queues, less than actor-service.http.ask-timeout = {Seconds(askTimeout)}: " +
+                "commands whose callers are still waiting would be cut and retried."));
         return found;
     }
 
