@@ -1,3 +1,4 @@
+using ActorService.Actors.Diagnostics;
 using ActorService.Actors.Resources.Cache;
 using ActorService.Actors.Resources.Db;
 using ActorService.Actors.Settings;
@@ -48,6 +49,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
     private InFlight? _inFlight;
     private CheckingKey? _checking;
     private ICancelable? _timeout;
+    private int _stashed; // mirrored into LedgerMetrics, so the node knows how many commands wait in entities
 
     public AccountActor(string accountId, IActorRef db, IActorRef cache, AccountSettings settings, ILogger logger)
     {
@@ -74,6 +76,8 @@ public sealed class AccountActor : UntypedActor, IWithStash
     protected override void PostStop()
     {
         _timeout?.Cancel();
+        LedgerMetrics.EntityStashChanged(-_stashed); // the stash is cleared below: its commands leave the count
+        _stashed = 0;
         var abandoned = 0;
         var unavailable = new Unavailable(_accountId, "the account was stopped before it could process this command");
         foreach (var envelope in Stash.ClearStash())
@@ -104,7 +108,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
         _checking?.ReplyTo.Tell(failed);
         _inFlight = null;
         _checking = null;
-        Stash.UnstashAll(); // the new incarnation processes what this one had stashed
+        UnstashAll(); // the new incarnation processes what this one had stashed
         base.PreRestart(reason, message);
     }
 
@@ -137,7 +141,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
             case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or TimedOut or DelayElapsed or LedgerDbReplies.WriteFound:
                 break; // late answers to an earlier incarnation's requests
             default:
-                Stash.Stash();
+                StashCommand();
                 break;
         }
     }
@@ -148,7 +152,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
         _timeout?.Cancel();
         _logger.LogWarning("Account {AccountId} cannot load its state: {Reason}; passivating", _accountId, reason);
         Become(Unusable(reason));
-        Stash.UnstashAll();
+        UnstashAll();
         Context.Parent.Tell(new Passivate(StopEntity.Instance));
     }
 
@@ -174,7 +178,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
         _checking = null;
         Become(Ready);
         SetReceiveTimeout(_settings.PassivateAfter);
-        Stash.UnstashAll();
+        UnstashAll();
     }
 
     private void Ready(object message)
@@ -314,7 +318,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
             case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or LedgerDbReplies.AccountLoaded or LedgerDbReplies.WriteFound or TimedOut or DelayElapsed or ReceiveTimeout:
                 break;
             default:
-                Stash.Stash(); // writes and the stop message wait their turn, in order
+                StashCommand(); // writes and the stop message wait their turn, in order
                 break;
         }
     }
@@ -389,6 +393,20 @@ public sealed class AccountActor : UntypedActor, IWithStash
         _version = snapshot.Version;
     }
 
+    private void StashCommand()
+    {
+        Stash.Stash();
+        _stashed++;
+        LedgerMetrics.EntityStashChanged(1);
+    }
+
+    private void UnstashAll()
+    {
+        LedgerMetrics.EntityStashChanged(-_stashed);
+        _stashed = 0;
+        Stash.UnstashAll();
+    }
+
     private void StartTimeout(long commitId)
     {
         _timeout?.Cancel();
@@ -414,13 +432,14 @@ public static class AccountShardingSetup
     public const string TypeName = "account";
 
     public static AkkaConfigurationBuilder WithAccountSharding(this AkkaConfigurationBuilder builder, AccountSettings settings) =>
-        builder.WithShardRegion<AccountRegion>(TypeName,
+        builder.WithEntityMailbox().WithShardRegion<AccountRegion>(TypeName,
             (_, registry, resolver) =>
             {
                 var db = registry.Get<LedgerDb>();
                 var cache = registry.Get<SnapshotCache>();
                 var logger = resolver.GetService<ILoggerFactory>().CreateLogger<AccountActor>();
-                return id => AccountActor.Props(id, db, cache, settings, logger);
+                // The counting mailbox gives the node its entity mailbox depth (a metric and the drain samples).
+                return id => AccountActor.Props(id, db, cache, settings, logger).WithMailbox(EntityMailbox.ConfigPath);
             },
             new AccountMessageExtractor(settings.ShardCount),
             new ShardOptions { HandOffStopMessage = StopEntity.Instance, RememberEntities = false });

@@ -38,8 +38,31 @@ public static class LedgerMetrics
         CommandsAbandoned.Add(count);
     }
 
+    // Commands waiting in this node's account entities: in their mailboxes (counted by EntityMailbox) and in their
+    // stashes (counted by the entity). Two process-wide counters, so reading the depth costs nothing per entity.
+    private static readonly ObservableGauge<long> EntityQueueDepth = Meter.CreateObservableGauge(
+        "actorservice_entity_mailbox_depth", ObserveEntityQueues, "{messages}",
+        "Messages waiting in account entities on this node: queue=mailbox (not yet received) or queue=stash (held behind a commit or a load)");
+
+    private static long _mailboxed, _stashed;
+
     /// <summary>Entities active on this node right now (also readable without an exporter, for /admin/status).</summary>
     public static long ActiveEntityCount => Interlocked.Read(ref _activeEntities);
+
+    /// <summary>Messages in account entity mailboxes plus commands in their stashes: the work an entity hand-off waits for.</summary>
+    public static long EntityMailboxDepth => Math.Max(0, Interlocked.Read(ref _mailboxed)) + Math.Max(0, Interlocked.Read(ref _stashed));
+
+    /// <summary>Called by <see cref="Diagnostics.EntityMailbox"/> for every message entering (+) or leaving (-) an entity mailbox.</summary>
+    public static void EntityMailboxChanged(long delta) => Interlocked.Add(ref _mailboxed, delta);
+
+    /// <summary>Called by an entity when it stashes commands (+) or puts them back in its mailbox or drops them on stop (-).</summary>
+    public static void EntityStashChanged(long delta) => Interlocked.Add(ref _stashed, delta);
+
+    private static IEnumerable<Measurement<long>> ObserveEntityQueues() =>
+    [
+        new(Math.Max(0, Interlocked.Read(ref _mailboxed)), new KeyValuePair<string, object?>("queue", "mailbox")),
+        new(Math.Max(0, Interlocked.Read(ref _stashed)), new KeyValuePair<string, object?>("queue", "stash")),
+    ];
 
     public static void RecordCommit(int batchSize, TimeSpan took)
     {
