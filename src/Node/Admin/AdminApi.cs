@@ -1,6 +1,7 @@
 using ActorService.Actors;
 using ActorService.Actors.Drain;
 using ActorService.Node.Config;
+using ActorService.Node.Diagnostics;
 using ActorService.Node.Health;
 using ActorService.Node.Http;
 using ActorService.Node.Shutdown;
@@ -25,26 +26,38 @@ internal static class AdminApi
             return TypedResults.Accepted((string?)null, new { status = "draining", reason = "admin" });
         });
 
-        admin.MapGet("/status", (ActorSystem system, NodeSettings settings, IntakeGate gate, ReadinessState readiness,
-            ShutdownTimeline timeline, IBackgroundWork background) =>
+        // Everything an operator asks first, in one JSON document; during a drain it names the phase running now.
+        // Served until intake closes (service-unbind): like every non-probe request it then gets 503.
+        admin.MapGet("/status", async (ActorSystem system, NodeSettings settings, IntakeGate gate, ReadinessState readiness,
+            ShutdownTimeline timeline, IBackgroundWork background, ShardStats shards, OutboxBacklog outbox, CancellationToken ct) =>
         {
             var cluster = Cluster.Get(system);
+            var state = cluster.State;
+            var hosted = await shards.RefreshAsync(ct);
             return TypedResults.Ok(new
             {
                 node = cluster.SelfAddress.ToString(),
                 appVersion = settings.AppVersion,
                 ready = readiness.IsReady,
                 readiness = readiness.Reason,
+                draining = readiness.IsDraining,
+                shutdownId = timeline.HasBegun ? timeline.ShutdownId : null,
                 shutdownPhase = timeline.CurrentPhase,
+                drainElapsedMs = timeline.HasBegun ? Math.Round(timeline.ElapsedMs) : (double?)null,
                 inFlightRequests = gate.InFlight,
+                refusedRequests = gate.Refused,
                 activeEntities = LedgerMetrics.ActiveEntityCount,
+                entityMailboxDepth = LedgerMetrics.EntityMailboxDepth,
+                shards = hosted.Shards,
+                outboxBacklog = outbox.Current,
                 backgroundTasks = background.Running.Select(w => new { w.Name, w.StartedAt }),
-                members = cluster.State.Members.Select(m => new
+                members = state.Members.Select(m => new
                 {
                     address = m.Address.ToString(),
                     status = m.Status.ToString(),
                     appVersion = m.AppVersion.ToString(),
-                    reachable = !cluster.State.Unreachable.Contains(m),
+                    reachable = !state.Unreachable.Contains(m),
+                    leader = m.Address.Equals(state.Leader),
                 }),
             });
         });

@@ -5,6 +5,7 @@ using ActorService.Actors.Resources.Db;
 using ActorService.Actors.Settings;
 using ActorService.Node.Admin;
 using ActorService.Node.Config;
+using ActorService.Node.Diagnostics;
 using ActorService.Node.Health;
 using ActorService.Node.Http;
 using ActorService.Node.Logging;
@@ -42,6 +43,7 @@ internal static class NodeHost
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
         s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
         s.AddNodeHealth();
+        s.AddNodeMetrics(node);
         s.AddProblemDetails();
 
         // Hosted services start in this order and stop in reverse: resources open before Akka starts.
@@ -57,8 +59,10 @@ internal static class NodeHost
                 .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)));
         });
         s.AddHostedService<KeyCleanup>();
+        s.AddHostedService(sp => sp.GetRequiredService<ShardStats>());
 
         var app = builder.Build();
+        app.UseRequestLogging();     // first, so it sees every request's final status, refused ones included
         app.UseExceptionHandler();   // problem+json, never a stack trace
         app.UseStatusCodePages();    // problem+json bodies for bare 404/405
         app.UseMiddleware<IntakeGateMiddleware>();
@@ -66,6 +70,7 @@ internal static class NodeHost
         app.MapLedgerApi();
         app.MapAdminApi();
         if (node.AllowTestHooks) app.MapTestHooksApi();
+        app.MapMetricsApi();
         return app;
     }
 }

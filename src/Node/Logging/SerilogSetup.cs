@@ -9,7 +9,7 @@ namespace ActorService.Node.Logging;
 /// Serilog for everything: ASP.NET Core, our code and Akka's own log lines (through Akka.Logger.Serilog, which uses
 /// the static logger set here). Readable text by default, compact JSON for production. The trace id comes from the
 /// current <see cref="System.Diagnostics.Activity"/>: ASP.NET Core's request activity, or the one an entity restores
-/// from the command's traceparent.
+/// from the command's traceparent. Once a drain begins every line carries its ShutdownId (<see cref="DrainLogContext"/>).
 /// </summary>
 internal static class SerilogSetup
 {
@@ -25,6 +25,8 @@ internal static class SerilogSetup
             .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .Enrich.FromLogContext()
+            .Enrich.With<ShutdownIdEnricher>()   // before the suffix enricher, which renders it
+            .Enrich.With<AkkaSourceEnricher>()
             .Enrich.With<TraceSuffixEnricher>();
         config = format.Equals("json", StringComparison.OrdinalIgnoreCase)
             ? config.WriteTo.Async(a => a.Console(new CompactJsonFormatter()))

@@ -40,5 +40,8 @@ public sealed record PhaseReport(
     bool TimedOut,
     IReadOnlyDictionary<string, object> Counts);
 
-/// <summary>In-flight requests and active entities, sampled during the drain (for the timeline picture).</summary>
-public sealed record DrainSample(double AtMs, int InFlightRequests, long ActiveEntities);
+/// <summary>
+/// In-flight requests, active entities and entity mailbox depth (mailboxes plus stashes of this node's account
+/// entities), sampled every 100 ms during the drain (for the timeline picture).
+/// </summary>
+public sealed record DrainSample(double AtMs, int InFlightRequests, long ActiveEntities, long MailboxDepth = 0);

@@ -8,7 +8,7 @@ namespace ActorService.Node.Shutdown;
 /// <summary>
 /// Records a drain as it happens: a marker task in every CoordinatedShutdown phase calls <see cref="PhaseStarted"/>,
 /// which also ends the previous phase, so each phase's start, end and duration are logged as one structured event
-/// each, with the counts the plan's tasks noted. A sampler records in-flight requests and active entities every
+/// each, with the counts the plan's tasks noted. A sampler records in-flight requests, active entities and entity mailbox depth every
 /// 100 ms. <see cref="Finish"/> turns it all into the <see cref="ShutdownReport"/>.
 /// </summary>
 public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGate gate)
@@ -48,6 +48,7 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
             if (HasBegun) return;
             _reason = reason;
             _startedAt = DateTimeOffset.UtcNow;
+            Logging.DrainLogContext.Begin(ShutdownId); // from here on every log line, Akka's included, carries ShutdownId
             _clock.Start();
             _sampler = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
         }
@@ -70,6 +71,12 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
             if (previous is not null) LogEnded(previous);
             logger.LogInformation("Shutdown phase {Phase} started at +{AtMs:0} ms (timeout {TimeoutMs:0} ms)", name, ElapsedMs, timeout.TotalMilliseconds);
         }
+    }
+
+    /// <summary>Each phase begun so far and its duration (the running phase: up to now), for the metrics exporter.</summary>
+    public IReadOnlyList<(string Phase, double DurationMs)> PhaseDurations()
+    {
+        lock (_lock) return _phases.Select(p => (p.Name, (p.EndMs ?? ElapsedMs) - p.StartMs)).ToList();
     }
 
     /// <summary>Adds a count to a phase's end event and to the report.</summary>
@@ -99,7 +106,7 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
 
     private void Sample()
     {
-        if (_samples.Count < 10_000) _samples.Enqueue(new DrainSample(Math.Round(ElapsedMs, 1), gate.InFlight, LedgerMetrics.ActiveEntityCount));
+        if (_samples.Count < 10_000) _samples.Enqueue(new DrainSample(Math.Round(ElapsedMs, 1), gate.InFlight, LedgerMetrics.ActiveEntityCount, LedgerMetrics.EntityMailboxDepth));
     }
 
     /// <summary>Ends the last phase and builds the report; later calls return the same report.</summary>

@@ -1,0 +1,43 @@
+using ActorService.Actors;
+using ActorService.Node.Config;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace ActorService.Node.Diagnostics;
+
+/// <summary>
+/// <c>GET /metrics</c> in Prometheus text format, through OpenTelemetry's Prometheus exporter: every instrument is a
+/// standard <see cref="System.Diagnostics.Metrics"/> one (the ledger library's, the node's, ASP.NET Core's own
+/// <c>http_server_*</c> and <c>kestrel_*</c>, the runtime's), and the exporter names them the Prometheus way (unit
+/// suffixes, <c>_total</c> on counters). HTTP metrics are labelled with the route template (<c>http_route</c>), never the
+/// raw path, so label cardinality stays bounded. /metrics passes the intake gate, so a drain can be watched until the
+/// listener closes.
+/// </summary>
+internal static class MetricsSetup
+{
+    private static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    private static readonly double[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+    public static IServiceCollection AddNodeMetrics(this IServiceCollection services, NodeSettings node)
+    {
+        services.AddSingleton<NodeMetrics>().AddSingleton<OutboxBacklog>().AddSingleton<ShardStats>();
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("actorservice", serviceVersion: node.AppVersion))
+            .WithMetrics(m => m
+                .AddMeter(LedgerMetrics.MeterName, NodeMetrics.MeterName)
+                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
+                // The library's histograms carry no bucket advice; the exporter's defaults are sized for milliseconds.
+                .AddView("actorservice_db_commit_duration", new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets })
+                .AddView("actorservice_db_batch_size", new ExplicitBucketHistogramConfiguration { Boundaries = BatchBuckets })
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        return services;
+    }
+
+    /// <summary>Maps /metrics and creates the node's instruments (they are observable: they must exist before the first scrape).</summary>
+    public static WebApplication MapMetricsApi(this WebApplication app)
+    {
+        app.Services.GetRequiredService<NodeMetrics>();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}
