@@ -20,6 +20,9 @@ public static class Repo
 
     public static string NodeDll => Path.Combine(Root, "src", "Node", "bin", Configuration, "net10.0", "ActorService.Node.dll");
 
+    /// <summary>The timeline picture tool (tools/Timeline), from the same build configuration.</summary>
+    public static string TimelineDll => Path.Combine(Root, "tools", "Timeline", "bin", Configuration, "net10.0", "ActorService.Timeline.dll");
+
     public static string HoconFile => Path.Combine(Root, "hocon.conf");
 
     /// <summary>A fresh folder for one test's data, under the repository's ignored .test-work folder.</summary>
