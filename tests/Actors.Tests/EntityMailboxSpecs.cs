@@ -84,6 +84,7 @@ public sealed class EntityMailboxSpecs : Akka.Hosting.TestKit.TestKit
         await DepthReaches(baseline + 3, "three writes wait behind the held one");
 
         Sys.Stop(account);
+        for (var i = 0; i < 4; i++) await ExpectMsgAsync<Unavailable>(); // the held write and the three stashed ones
         await ExpectTerminatedAsync(account);
         await DepthReaches(baseline, "a stopped entity holds nothing");
     }
