@@ -156,8 +156,8 @@ public static class TimelineSvg
     }
 
     /// <summary>
-    /// "6451 ms · in-flight 3→0 · mailbox 6→0": the duration, and how the two drain counts moved from the phase's start
-    /// to its end. Only for a phase that holds at least one sample: the sampler's 100 ms cannot tell what happened in
+    /// "6451 ms · in-flight 3→0 · mailbox 6→0": the duration, and how the two drain counts moved from the last sample
+    /// before the phase began to the last one before it ended. Only for a phase that holds at least one sample: the sampler's 100 ms cannot tell what happened in
     /// a shorter one. A count is shown when it was non-zero.
     /// </summary>
     private static string Note(PhaseReport p, IReadOnlyList<DrainSample> samples)
@@ -165,15 +165,16 @@ public static class TimelineSvg
         var text = $"{Ms(p.DurationMs)}{(p.TimedOut ? " TIMED OUT" : "")}";
         var endMs = p.StartMs + p.DurationMs;
         if (!samples.Any(s => s.AtMs >= p.StartMs && s.AtMs <= endMs)) return text;
-        var (start, end) = (After(samples, p.StartMs), After(samples, endMs));
+        var (start, end) = (Before(samples, p.StartMs), Before(samples, endMs)); // as the phase found them, as it left them
         if (start.InFlightRequests + end.InFlightRequests > 0) text += $"  ·  in-flight {start.InFlightRequests}→{end.InFlightRequests}";
         if (start.MailboxDepth + end.MailboxDepth > 0) text += $"  ·  mailbox {start.MailboxDepth}→{end.MailboxDepth}";
         return text;
     }
 
-    /// <summary>The first sample taken at or after <paramref name="ms"/> (the last one if none was).</summary>
-    private static DrainSample After(IReadOnlyList<DrainSample> samples, double ms) =>
-        samples.Where(s => s.AtMs >= ms).MinBy(s => s.AtMs) ?? samples.MaxBy(s => s.AtMs)!;
+    /// <summary>The last sample taken at or before <paramref name="ms"/> (the first one if none was).</summary>
+    private static DrainSample Before(IReadOnlyList<DrainSample> samples, double ms) =>
+        samples.Where(s => s.AtMs <= ms).MaxBy(s => s.AtMs) ?? samples.MinBy(s => s.AtMs)!;
+
 
     private static string Ms(double ms) => ms >= 10_000 ? $"{(ms / 1000).ToString("0.0", Inv)} s" : $"{ms.ToString("0", Inv)} ms";
 
