@@ -19,11 +19,14 @@ internal sealed class OutboxBacklog : IDisposable
     private Instrument? _instrument;
     private double _sum, _observed;
 
-    public OutboxBacklog()
+    public OutboxBacklog() : this(LedgerMetrics.MeterName) { }
+
+    /// <summary>Reads the instrument from another meter (specs use their own, away from the process-wide ledger meter).</summary>
+    internal OutboxBacklog(string meterName)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name != LedgerMetrics.MeterName || instrument.Name != InstrumentName) return;
+            if (instrument.Meter.Name != meterName || instrument.Name != InstrumentName) return;
             lock (_lock) _instrument = instrument;
             listener.EnableMeasurementEvents(instrument);
         };
