@@ -15,9 +15,11 @@ internal sealed class NodeOptions
 
     public string? this[string flag] => _values.GetValueOrDefault(flag);
 
-    /// <summary>Flags given, with secrets masked: safe to log.</summary>
-    public IEnumerable<string> Describe() => _values.Select(kv =>
-        $"{kv.Key}={(Overrides.Find(kv.Key)?.Secret == true ? "***" : kv.Value)}");
+    /// <summary>Flags given, with secrets masked (also raw --hocon text that sets one): safe to log.</summary>
+    public IEnumerable<string> Describe() => _values.Select(kv => $"{kv.Key}={Masked(Overrides.Find(kv.Key), kv.Value)}");
+
+    private static string Masked(Override? o, string value) =>
+        o?.Secret == true ? "***" : o?.Kind == ValueKind.Raw && Secrets.SetsSecret(value) ? "*** (sets a secret)" : value;
 
     /// <exception cref="ConfigurationException">an unknown flag, a missing value or a value of the wrong form.</exception>
     public static NodeOptions Parse(string[] args, Func<string, string?>? environment = null)

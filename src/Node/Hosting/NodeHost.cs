@@ -24,6 +24,8 @@ internal static class NodeHost
     {
         var node = NodeSettings.From(hocon);
         var ledger = LedgerSettings.From(hocon);
+        var limits = HttpLimits.From(hocon);
+        Log.Information("HTTP limits: {Limits}", limits.Describe());
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = [], // our flags are parsed by NodeOptions; ASP.NET's own command-line binding stays out of it
@@ -31,13 +33,17 @@ internal static class NodeHost
         });
         builder.Host.UseSerilog();
         builder.WebHost.UseUrls($"http://{node.Http.Host}:{node.Http.Port}");
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            limits.ApplyTo(k); // header, body, connection and data-rate limits (actor-service.http.limits)
+        });
         // The host must outwait the whole drain: CoordinatedShutdown's phase timeouts are the real budget.
         builder.Services.Configure<HostOptions>(o =>
             o.ShutdownTimeout = ShutdownBudget.HostShutdownTimeout(hocon.WithFallback(ConfigurationFactory.Default())));
 
         var s = builder.Services;
-        s.AddSingleton(options).AddSingleton(node).AddSingleton(node.Http).AddSingleton(node.Drain).AddSingleton(ledger);
+        s.AddSingleton(options).AddSingleton(node).AddSingleton(node.Http).AddSingleton(node.Drain).AddSingleton(ledger).AddSingleton(limits);
         s.AddSingleton(level).AddSingleton<LogLevelReloader>();
         s.AddSingleton<IntakeGate>().AddSingleton<ShutdownTimeline>().AddSingleton<ShutdownPlan>();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
@@ -45,6 +51,7 @@ internal static class NodeHost
         s.AddNodeHealth();
         s.AddNodeMetrics(node);
         s.AddProblemDetails();
+        s.AddConcurrencyLimit(limits);
 
         // Hosted services start in this order and stop in reverse: resources open before Akka starts.
         s.AddSingleton<LedgerResources>().AddHostedService(sp => sp.GetRequiredService<LedgerResources>());
@@ -52,7 +59,8 @@ internal static class NodeHost
         s.AddAkka(node.ClusterName, (akka, sp) =>
         {
             var resources = sp.GetRequiredService<LedgerResources>();
-            akka.AddHocon(hocon, HoconAddMode.Prepend)
+            // Akka gets the configuration with secrets masked: its config dump can never print one (Secrets).
+            akka.AddHocon(Secrets.Redact(hocon), HoconAddMode.Prepend)
                 .WithLedgerDb(resources.Store, ledger.Db)
                 .WithSnapshotCache(resources.Cache)
                 .WithAccountSharding(ledger.Accounts)
@@ -64,8 +72,9 @@ internal static class NodeHost
         var app = builder.Build();
         app.UseRequestLogging();     // first, so it sees every request's final status, refused ones included
         app.UseExceptionHandler();   // problem+json, never a stack trace
-        app.UseStatusCodePages();    // problem+json bodies for bare 404/405
-        app.UseMiddleware<IntakeGateMiddleware>();
+        app.UseStatusCodePages(Problems.WriteBareStatusAsync); // problem+json bodies for routing's bare 404/405
+        app.UseMiddleware<IntakeGateMiddleware>();   // first of ours: a draining node refuses before anything else
+        app.UseConcurrencyLimit();                   // then the per-node limit: 503 + Retry-After instead of a long queue
         app.MapHealthApi();
         app.MapLedgerApi();
         app.MapAdminApi();

@@ -38,7 +38,7 @@ internal sealed class IntakeGateMiddleware(RequestDelegate next, IntakeGate gate
         }
     }
 
-    private static bool IsProbe(PathString path) =>
+    internal static bool IsProbe(PathString path) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
 
     private Task Refuse(HttpContext context)

@@ -57,6 +57,17 @@ internal static partial class LedgerRequests
             }
             return ParseAmount(buffer.AsSpan(0, length));
         }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's own body limits: a chunked body past max-body-bytes (413), a body sent slower than
+            // limits.min-request-body-bytes-per-second (408), or a body cut short by the client (400). None is our error.
+            return (0, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge(maxBytes) : Unreadable(e.StatusCode));
+        }
+        catch (IOException)
+        {
+            // The connection broke mid-body (client reset). Nobody is left to read the answer, but it must not be a 500.
+            return (0, Unreadable(StatusCodes.Status400BadRequest));
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -110,6 +121,10 @@ internal static partial class LedgerRequests
 
     private static ProblemHttpResult TooLarge(int maxBytes) =>
         Problems.Create(413, "body-too-large", "Body too large", $"The body may be at most {maxBytes} bytes.");
+
+    private static ProblemHttpResult Unreadable(int status) => status == StatusCodes.Status408RequestTimeout
+        ? Problems.Create(408, "body-too-slow", "Body too slow", "The body arrived slower than this node's minimum data rate.")
+        : Problems.Create(400, "invalid-body", "Invalid body", "The body could not be read completely (it ended before its declared length).");
 
     private static ProblemHttpResult BadBody(string detail) => Problems.Create(400, "invalid-body", "Invalid body", detail);
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -20,4 +21,22 @@ internal static class Problems
             Detail = detail,
             Extensions = extensions ?? new Dictionary<string, object?>(),
         });
+
+    /// <summary>
+    /// Body for a status the framework set without one (routing's 404 and 405), so those carry our problem types too.
+    /// Used by UseStatusCodePages, which only runs when nothing was written. The request's path and method are not
+    /// echoed back: nothing a client sends is reflected into a response or a log line it could shape.
+    /// </summary>
+    public static Task WriteBareStatusAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var status = http.Response.StatusCode;
+        var problem = status switch
+        {
+            404 => Create(404, "route-not-found", "Not found", "No route matches this path. The API serves /accounts/{id}, /accounts/{id}/deposit, /accounts/{id}/withdraw, /health/*, /metrics and /admin/*."),
+            405 => Create(405, "method-not-allowed", "Method not allowed", "This path exists but not with this method: writes are POST, reads are GET."),
+            _ => Create(status, "http-" + status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), $"The request ended with status {status}."),
+        };
+        return problem.ExecuteAsync(http);
+    }
 }
