@@ -9,7 +9,9 @@ namespace ActorService.Node.Http;
 /// on ASP.NET Core's rate limiting middleware with a <see cref="ConcurrencyLimiter"/>. A request beyond both gets
 /// <c>503</c> + <c>Retry-After</c> at once instead of waiting in an unbounded queue, so an overloaded node sheds load
 /// in microseconds and never grows its memory or latency without bound. Probes (/health, /metrics) bypass it, exactly
-/// as they bypass the intake gate: a busy node must still answer its load balancer and Kubernetes.
+/// as they bypass the intake gate: a busy node must still answer its load balancer and Kubernetes. So does /admin:
+/// an operator must be able to see and drain an overloaded node, and admin requests never wait on an actor (an
+/// unauthenticated one costs a header check).
 /// </summary>
 internal static class ConcurrencyLimit
 {
@@ -19,8 +21,8 @@ internal static class ConcurrencyLimit
         return services.AddRateLimiter(o =>
         {
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                IntakeGateMiddleware.IsProbe(http.Request.Path)
-                    ? RateLimitPartition.GetNoLimiter("probes")
+                IsExempt(http.Request.Path)
+                    ? RateLimitPartition.GetNoLimiter("probes-and-admin")
                     : RateLimitPartition.GetConcurrencyLimiter("requests", _ => new ConcurrencyLimiterOptions
                     {
                         PermitLimit = limits.ConcurrentRequests,
@@ -38,6 +40,8 @@ internal static class ConcurrencyLimit
             };
         });
     }
+
+    private static bool IsExempt(PathString path) => IntakeGateMiddleware.IsProbe(path) || path.StartsWithSegments("/admin");
 
     /// <summary>Right after the intake gate: a draining node refuses before a request can even queue here.</summary>
     public static IApplicationBuilder UseConcurrencyLimit(this IApplicationBuilder app) =>
