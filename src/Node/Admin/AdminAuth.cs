@@ -19,7 +19,8 @@ internal sealed class AdminAuth(NodeSettings settings) : IEndpointFilter
         if (_expected is null)
             return Problems.Create(403, "admin-disabled", "Admin endpoints disabled", "No admin token is configured on this node, so /admin/* is disabled.");
         var header = http.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length <= 7)
+        // The scheme is case-insensitive (RFC 9110 §11.1); the token itself is compared exactly.
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Problems.Create(401, "unauthorized", "Unauthorized", "Send Authorization: Bearer <admin token>.");
