@@ -28,17 +28,30 @@ internal static class HoconLoader
         catch (Exception e) when (e is not ConfigurationException) { throw new ConfigurationException($"an override is not valid HOCON: {e.Message}"); }
 
         var derived = new List<string>();
-        if (config.GetStringList("akka.cluster.seed-nodes").Count == 0)
+        var seeds = config.GetStringList("akka.cluster.seed-nodes");
+        if (seeds.Count == 0)
         {
             // No seeds: the node joins itself and forms a one-node cluster.
-            var self = $"akka.tcp://{clusterName}@{config.GetString("akka.remote.dot-netty.tcp.hostname")}:{config.GetInt("akka.remote.dot-netty.tcp.port")}";
+            var self = $"{RemotingScheme(config)}://{clusterName}@{config.GetString("akka.remote.dot-netty.tcp.hostname")}:{config.GetInt("akka.remote.dot-netty.tcp.port")}";
             derived.Add($"akka.cluster.seed-nodes = [\"{self}\"]");
+        }
+        else if (RemotingScheme(config) == TlsScheme)
+        {
+            // With TLS on, remoting only speaks akka.ssl.tcp: seeds given as host:port (rendered akka.tcp) follow.
+            var rewritten = seeds.Select(seed => seed.StartsWith("akka.tcp://", StringComparison.Ordinal) ? TlsScheme + seed["akka.tcp".Length..] : seed);
+            derived.Add($"akka.cluster.seed-nodes = [{string.Join(", ", rewritten.Select(s => $"\"{s}\""))}]");
         }
         var appVersion = config.GetString("actor-service.node.app-version", "");
         derived.Add($"akka.cluster.app-version = \"{(appVersion.Length > 0 ? appVersion : AssemblyVersion())}\"");
         derived.Add(ShutdownBudget.PhaseTimeoutsHocon(config));
         return ConfigurationFactory.ParseString(string.Join('\n', derived)).WithFallback(config);
     }
+
+    private const string TlsScheme = "akka.ssl.tcp";
+
+    /// <summary>The address scheme of this node's remoting: <c>akka.ssl.tcp</c> when remoting TLS is on.</summary>
+    private static string RemotingScheme(Akka.Configuration.Config config) =>
+        config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false) ? TlsScheme : "akka.tcp";
 
     private static string AssemblyVersion()
     {

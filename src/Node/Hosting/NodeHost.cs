@@ -25,6 +25,7 @@ internal static class NodeHost
         var node = NodeSettings.From(hocon);
         var ledger = LedgerSettings.From(hocon);
         var limits = HttpLimits.From(hocon);
+        var remotingTls = RemotingTls.LoadSetup(hocon);
         Log.Information("HTTP limits: {Limits}", limits.Describe());
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -59,8 +60,10 @@ internal static class NodeHost
         s.AddAkka(node.ClusterName, (akka, sp) =>
         {
             var resources = sp.GetRequiredService<LedgerResources>();
-            // Akka gets the configuration with secrets masked: its config dump can never print one (Secrets).
-            akka.AddHocon(Secrets.Redact(hocon), HoconAddMode.Prepend)
+            // Akka gets the configuration with secrets masked: its config dump can never print one (Secrets). The
+            // remoting TLS certificate, if any, is loaded here and handed over as a setup (RemotingTls).
+            akka.AddHocon(Secrets.Redact(RemotingTls.WithoutCertificateFile(hocon)), HoconAddMode.Prepend)
+                .WithRemotingTls(remotingTls)
                 .WithLedgerDb(resources.Store, ledger.Db)
                 .WithSnapshotCache(resources.Cache)
                 .WithAccountSharding(ledger.Accounts)
