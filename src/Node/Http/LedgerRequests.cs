@@ -85,7 +85,7 @@ internal static partial class LedgerRequests
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (!reader.ValueTextEquals("amount"u8))
-                    return (0, BadBody($"Unknown field '{reader.GetString()}': the body has exactly one field, \"amount\"."));
+                    return (0, BadBody($"Unknown field{FieldName(ref reader)}: the body has exactly one field, \"amount\"."));
                 if (amount is not null)
                     return (0, BadBody("The field \"amount\" appears more than once."));
                 reader.Read();
@@ -100,8 +100,9 @@ internal static partial class LedgerRequests
             if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
                 return (0, BadBody("The body must be exactly one JSON object."));
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: text that is not valid UTF-8 (the reader validates lazily, when it is read).
             return (0, BadBody("The body is not well-formed JSON (or nests deeper than allowed)."));
         }
 
@@ -111,6 +112,20 @@ internal static partial class LedgerRequests
             < 1 or > AccountActor.MaxAmount => (0, InvalidAmount("\"amount\" must be between 1 and 1,000,000,000.")),
             { } a => (a, null),
         };
+    }
+
+    /// <summary>" 'name'" for a short, readable field name; nothing for a long or undecodable one (never echo junk).</summary>
+    private static string FieldName(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            var name = reader.GetString();
+            return name is { Length: <= 64 } && name.All(c => c is >= ' ' and < '\u007f') ? $" '{name}'" : "";
+        }
+        catch (InvalidOperationException)
+        {
+            return "";
+        }
     }
 
     /// <summary>X-Test-Delay-Ms, honoured only when the node runs with test hooks (a drain test's slow request).</summary>
