@@ -237,6 +237,22 @@ public sealed class LedgerContractSpecs(SingleNodeFixture fixture) : IClassFixtu
         Assert.DoesNotContain("   at ", answer.Body.GetRawText()); // no stack trace, ever
     }
 
+    [Theory]
+    [InlineData("field name")]
+    [InlineData("amount string")]
+    public async Task Should_answer_400_and_change_nothing_when_the_body_is_not_valid_utf8(string where)
+    {
+        // Found by the fuzzer: a field name that is not UTF-8 once made the reader throw past its catch (a 500).
+        var id = NewId();
+        await Http.Deposit(id, 7);
+        byte[] body = where == "field name" ? [.. "{\""u8, 0xC3, 0x28, .. "amount\":5}"u8] : [.. "{\"amount\":\""u8, 0xFF, .. "\"}"u8];
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"accounts/{id}/deposit") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(Json);
+        var answer = await LedgerClient.Send(Http, request);
+        Assert.True(answer.Status == HttpStatusCode.BadRequest, $"{where}: expected 400, got {answer}");
+        Assert.Equal(7, (await Http.GetAccount(id)).Balance);
+    }
+
     /// <summary>A body of unknown length, so HttpClient must send it chunked.</summary>
     private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
     {
