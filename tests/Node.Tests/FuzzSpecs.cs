@@ -73,7 +73,7 @@ public sealed class FuzzSpecs(ITestOutputHelper output)
 
     private sealed record Outcome(string Label, string? Failure);
 
-    private static async Task<Outcome> SendHttp(HttpClient http, FuzzRequest fuzz)
+    private static async Task<Outcome> SendHttp(HttpClient http, FuzzRequest fuzz, bool retried = false)
     {
         HttpRequestMessage request;
         try
@@ -97,11 +97,18 @@ public sealed class FuzzSpecs(ITestOutputHelper output)
                 var status = (int)response.StatusCode;
                 return new Outcome(status.ToString(CultureInfo.InvariantCulture), Judge(status, body));
             }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ResponseEnded && !retried)
+            {
+                // The kept-alive connection was closed by the server (after an earlier request's unread body) just as
+                // this request went out on it. Send it once more on a fresh connection, so it is judged on its own.
+                using var fresh = NodeProcess.NewClient(http.BaseAddress!, http.Timeout);
+                return await SendHttp(fresh, fuzz, retried: true);
+            }
             catch (HttpRequestException e)
             {
                 // HttpClient refused the request itself (invalid header characters) or the server closed the
                 // connection after a protocol error; either way no 5xx was answered, and liveness is checked after.
-                return new Outcome($"no HTTP answer ({e.HttpRequestError}: {e.InnerException?.Message ?? e.Message})", null);
+                return new Outcome($"no HTTP answer ({e.HttpRequestError})", null);
             }
             catch (InvalidOperationException)
             {
