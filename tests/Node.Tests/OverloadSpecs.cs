@@ -76,6 +76,43 @@ public sealed class OverloadSpecs
     }
 
     [Fact]
+    public async Task Should_answer_503_not_an_empty_200_when_the_drain_deadline_cancels_a_request_still_queued()
+    {
+        // One slot, held by a slow write; a second write waits in the limiter's queue when the drain's request deadline
+        // fires. The rate limiting middleware drops a cancelled waiter without writing anything, which the client
+        // would read as an empty 200; the node must say 503 (nothing processed, retry) instead.
+        await using var node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("queued-drain")) with
+        {
+            AdminToken = AdminToken,
+            Hocon =
+            [
+                "actor-service.http.limits { concurrent-requests = 1, request-queue = 4 }",
+                "actor-service.http { ask-timeout = 30s, request-timeout = 60s }",
+                "actor-service.drain.request-deadline = 2s",
+            ],
+        });
+        using var admin = NodeProcess.NewClient(node.BaseUri);
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
+        async Task InFlight(int count, string what) => await Eventually.True(async () =>
+            (await LedgerClient.Send(admin, new HttpRequestMessage(HttpMethod.Get, "admin/status"))).Body.GetProperty("inFlightRequests").GetInt32() >= count + 1,
+            TimeSpan.FromSeconds(5), what);
+
+        var held = node.Http.Deposit($"held-{Guid.NewGuid():N}", 1, key: "held", delayMs: 30_000);
+        await InFlight(1, "the slow write to hold the only slot");
+        var queued = node.Http.Deposit($"queued-{Guid.NewGuid():N}", 1, key: "queued");
+        await InFlight(2, "the second write to wait in the queue");
+        Assert.False(queued.IsCompleted, "the second write should be waiting for the slot");
+
+        node.Signal(Signals.SIGTERM);
+        var answer = await queued.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(answer.Status == HttpStatusCode.ServiceUnavailable, $"a queued request cancelled by the drain deadline must get 503, got {answer}");
+        Assert.Equal(ProblemPrefix + "drain-deadline", answer.ProblemType);
+        Assert.NotNull(answer.Response.Headers.RetryAfter);
+        var slow = await held.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(slow.Status == HttpStatusCode.ServiceUnavailable, $"the held write cancelled by the deadline must get 503, got {slow}");
+    }
+
+    [Fact]
     public async Task Should_refuse_a_deposit_with_409_and_keep_the_balance_when_it_would_overflow_64_bits()
     {
         // An amount is at most 1e9, so reaching the 64-bit limit over HTTP would take ~9e9 deposits: the account is
