@@ -76,7 +76,7 @@ internal static class NodeHost
         app.UseRequestLogging();     // first, so it sees every request's final status, refused ones included
         app.UseExceptionHandler();   // problem+json, never a stack trace
         app.UseStatusCodePages(Problems.WriteBareStatusAsync); // problem+json bodies for routing's bare 404/405
-        app.UseMiddleware<IntakeGateMiddleware>();   // first of ours: a draining node refuses before anything else
+        app.UseMiddleware<IntakeGateMiddleware>();   // before anything that does work: a draining node refuses first
         app.UseConcurrencyLimit();                   // then the per-node limit: 503 + Retry-After instead of a long queue
         app.MapHealthApi();
         app.MapLedgerApi();
