@@ -10,3 +10,6 @@ public sealed class LedgerDb;
 
 /// <summary>The snapshot cache actor.</summary>
 public sealed class SnapshotCache;
+
+/// <summary>The ledger event publisher (the outbox's shipper).</summary>
+public sealed class EventPublisher;

@@ -167,7 +167,7 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
         // Bring the balance near long.MaxValue directly in the database, then reload.
         await account.GracefulStop(TimeSpan.FromSeconds(5), StopEntity.Instance);
         var snapshot = (await _store.LoadAccountAsync("a8", CancellationToken.None))!;
-        var outcome = await _store.CommitAsync([new PendingWrite("a8", LedgerOperation.Deposit, 1, "near-max", snapshot.Version, long.MaxValue - 5)], CancellationToken.None);
+        var outcome = await _store.CommitAsync([new PendingWrite("a8", LedgerOperation.Deposit, long.MaxValue - 5 - snapshot.Balance, "near-max", snapshot.Version, long.MaxValue - 5)], CancellationToken.None);
         Assert.IsType<WriteOutcome.Committed>(outcome[0]);
 
         var again = Account("a8");

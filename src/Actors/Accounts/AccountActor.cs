@@ -22,7 +22,15 @@ namespace ActorService.Actors.Accounts;
 /// <para>
 /// A write is answered only after the group commit that holds it; meanwhile further writes and the stop message are
 /// stashed (reads are answered from committed state), so a hand-off or passivation processes every queued command
-/// before the entity stops. It is an <see cref="UntypedActor"/> on purpose: a million of them must be cheap, and
+/// before the entity stops.
+/// </para>
+/// <para>
+/// Activation asks the snapshot cache first. A cached snapshot is only a <em>basis</em>, never the truth: the entity
+/// may decide a write on it, because the database applies that write only if the account still has exactly that
+/// version and balance (otherwise it answers with the current row and the entity re-decides); but before it answers
+/// a read, or rejects a write (insufficient funds, overflow), it loads the account from the database. So a cache hit
+/// saves the activation's database read for the common "activate, then write" case, and a stale or missing entry
+/// costs one extra round trip, never a wrong answer. It is an <see cref="UntypedActor"/> on purpose: a million of them must be cheap, and
 /// <c>ReceiveActor</c> allocates handler tables per instance and per <c>Become</c>.
 /// </para>
 /// </summary>
@@ -44,6 +52,9 @@ public sealed class AccountActor : UntypedActor, IWithStash
     private readonly ILogger _logger;
     private long _balance;
     private long _version; // 0: never written
+    private bool _verified = true; // false while the state is a cached snapshot the database has not confirmed yet
+    private bool _awaitingCache;
+    private AccountSnapshot? _cachedBasis;
     private long _commitSeq;
     private RecentWrites? _recent;
     private InFlight? _inFlight;
@@ -65,7 +76,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
     protected override void PreStart()
     {
         LedgerMetrics.EntityActivated();
-        BeginLoading();
+        BeginActivation();
     }
 
     /// <summary>
@@ -114,10 +125,21 @@ public sealed class AccountActor : UntypedActor, IWithStash
 
     protected override void OnReceive(object message) => Ready(message);
 
-    // ---- Loading: state comes from the database, commands wait in the stash ----
+    // ---- Loading: state comes from the cache or the database, commands wait in the stash ----
+
+    /// <summary>First activation: try the cache; a miss (or a failing cache, which answers a miss) goes to the database.</summary>
+    private void BeginActivation()
+    {
+        Become(Loading);
+        SetReceiveTimeout(null);
+        _awaitingCache = true;
+        _cache.Tell(new SnapshotCacheCommands.Get(_accountId));
+        StartTimeout(0);
+    }
 
     private void BeginLoading()
     {
+        _awaitingCache = false;
         Become(Loading);
         SetReceiveTimeout(null);
         _db.Tell(new LedgerDbCommands.LoadAccount(_accountId));
@@ -128,8 +150,22 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         switch (message)
         {
-            case LedgerDbReplies.AccountLoaded loaded:
-                Adopt(loaded.Snapshot);
+            case SnapshotCacheReplies.Lookup { Snapshot: { } cached } when _awaitingCache:
+                _awaitingCache = false;
+                LedgerMetrics.CacheLookup("hit");
+                _balance = cached.Balance;
+                _version = cached.Version;
+                _cachedBasis = cached;
+                _verified = false;
+                EnterReady();
+                break;
+            case SnapshotCacheReplies.Lookup when _awaitingCache:
+                LedgerMetrics.CacheLookup("miss");
+                BeginLoading();
+                break;
+            case LedgerDbReplies.AccountLoaded loaded when !_awaitingCache:
+                AdoptTruth(loaded.Snapshot);
+                if (loaded.Snapshot is not null) _cache.Tell(new SnapshotCacheCommands.Put(loaded.Snapshot));
                 EnterReady();
                 break;
             case LedgerDbReplies.Unavailable u when u.CommitId == 0:
@@ -138,7 +174,8 @@ public sealed class AccountActor : UntypedActor, IWithStash
             case TimedOut { CommitId: 0 }:
                 GiveUp("loading the account timed out");
                 break;
-            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or TimedOut or DelayElapsed or LedgerDbReplies.WriteFound:
+            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or TimedOut or DelayElapsed or LedgerDbReplies.WriteFound
+                or LedgerDbReplies.AccountLoaded or SnapshotCacheReplies.Lookup:
                 break; // late answers to an earlier incarnation's requests
             default:
                 StashCommand();
@@ -185,6 +222,12 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         switch (message)
         {
+            case GetBalance when !_verified:
+            case ApplyWrite write0 when !_verified && WouldReject(write0):
+                // Only the database may say what the balance is, or that a write cannot be applied.
+                Stash.Stash();
+                BeginLoading();
+                break;
             case GetBalance get:
                 ReplyBalance(get);
                 break;
@@ -205,13 +248,18 @@ public sealed class AccountActor : UntypedActor, IWithStash
             case ReceiveTimeout:
                 Context.Parent.Tell(new Passivate(StopEntity.Instance));
                 break;
-            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or LedgerDbReplies.AccountLoaded or LedgerDbReplies.WriteFound or TimedOut or DelayElapsed:
+            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or LedgerDbReplies.AccountLoaded or LedgerDbReplies.WriteFound or TimedOut or DelayElapsed
+                or SnapshotCacheReplies.Lookup:
                 break; // late answers to requests this entity already gave up on
             default:
                 Unhandled(message);
                 break;
         }
     }
+
+    private bool WouldReject(ApplyWrite cmd) =>
+        cmd.Amount is >= 1 and <= MaxAmount &&
+        (cmd.Operation == LedgerOperation.Withdraw ? _balance < cmd.Amount : _balance > long.MaxValue - cmd.Amount);
 
     private void ReplyBalance(GetBalance get) =>
         Sender.Tell(_version == 0 ? new NotFound(_accountId) : new Balance(_accountId, _balance));
@@ -315,7 +363,8 @@ public sealed class AccountActor : UntypedActor, IWithStash
             case TimedOut t when _inFlight?.CommitId == t.CommitId:
                 OnOutcomeUnknown(_inFlight, "the commit timed out");
                 break;
-            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or LedgerDbReplies.AccountLoaded or LedgerDbReplies.WriteFound or TimedOut or DelayElapsed or ReceiveTimeout:
+            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or LedgerDbReplies.AccountLoaded or LedgerDbReplies.WriteFound or TimedOut or DelayElapsed or ReceiveTimeout
+                or SnapshotCacheReplies.Lookup:
                 break;
             default:
                 StashCommand(); // writes and the stop message wait their turn, in order
@@ -329,8 +378,11 @@ public sealed class AccountActor : UntypedActor, IWithStash
         switch (outcome)
         {
             case WriteOutcome.Committed c:
+                // The database applied it on exactly our basis, so a cached basis is now confirmed too.
                 _balance = w.NewBalance;
                 _version = c.NewVersion;
+                _verified = true;
+                _cachedBasis = null;
                 Remember(cmd.IdempotencyKey, new StoredWrite(cmd.Operation, cmd.Amount, w.NewBalance));
                 _cache.Tell(new SnapshotCacheCommands.Put(new AccountSnapshot(_accountId, _balance, _version)));
                 w.ReplyTo.Tell(new WriteAccepted(_accountId, _balance, Applied: true));
@@ -340,7 +392,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
                 EnterReady();
                 break;
             case WriteOutcome.Duplicate d:
-                Adopt(d.Current);
+                AdoptTruth(d.Current);
                 Remember(cmd.IdempotencyKey, d.Original);
                 w.ReplyTo.Tell(Repeat(cmd, d.Original));
                 EnterReady();
@@ -349,7 +401,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
                 // Another activation wrote this account (a split brain or a late hand-off): take the database's word and re-decide.
                 Log(cmd.TraceParent, LogLevel.Warning, "Account {AccountId} was changed elsewhere (expected version {Expected}, found {Found}); re-applying {Operation}",
                     _accountId, _version, v.Current?.Version ?? 0, cmd.Operation);
-                Adopt(v.Current);
+                AdoptTruth(v.Current);
                 if (w.Attempt >= MaxConflictRetries)
                 {
                     w.ReplyTo.Tell(new Unavailable(_accountId, "the account kept changing under concurrent writers"));
@@ -386,11 +438,27 @@ public sealed class AccountActor : UntypedActor, IWithStash
     private void Remember(string key, StoredWrite write) =>
         (_recent ??= new RecentWrites(_settings.RecentKeys)).Remember(key, write);
 
-    private void Adopt(AccountSnapshot? snapshot)
+    /// <summary>
+    /// Takes the database's word (it is the source of truth, even when it is behind a cached snapshot). If the state
+    /// came from the cache and the database disagrees, the cached entry was stale: it is replaced.
+    /// </summary>
+    private void AdoptTruth(AccountSnapshot? snapshot)
     {
-        if (snapshot is null || snapshot.Version < _version) return;
-        _balance = snapshot.Balance;
-        _version = snapshot.Version;
+        if (_cachedBasis is { } basis)
+        {
+            var same = snapshot is not null && snapshot.Balance == basis.Balance && snapshot.Version == basis.Version;
+            if (!same)
+            {
+                LedgerMetrics.CacheLookup("stale");
+                _logger.LogDebug("Cached snapshot of {AccountId} was stale (version {Cached}, database {Database})", _accountId, basis.Version, snapshot?.Version ?? 0);
+                _cache.Tell(new SnapshotCacheCommands.Remove(_accountId));
+                if (snapshot is not null) _cache.Tell(new SnapshotCacheCommands.Put(snapshot));
+            }
+            _cachedBasis = null;
+        }
+        _balance = snapshot?.Balance ?? 0;
+        _version = snapshot?.Version ?? 0;
+        _verified = true;
     }
 
     private void StashCommand()

@@ -26,6 +26,12 @@ public static class LedgerMetrics
     private static readonly Counter<long> CommandsAbandoned = Meter.CreateCounter<long>(
         "actorservice_entity_commands_abandoned", "{commands}", "Commands an entity still held when sharding stopped it (answered 'unavailable' and retried by the caller)");
 
+    private static readonly Counter<long> EventsShippedTotal = Meter.CreateCounter<long>(
+        "actorservice_events_shipped", "{events}", "Ledger events the sink confirmed (at least once: a re-shipped event counts again)");
+
+    private static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>(
+        "actorservice_cache_lookups", "{lookups}", "Snapshot cache lookups at entity activation, by result (hit, miss, stale)");
+
     private static long _activeEntities;
     private static long _abandonedCommands;
 
@@ -45,6 +51,22 @@ public static class LedgerMetrics
         "Messages waiting in account entities on this node: queue=mailbox (not yet received) or queue=stash (held behind a commit or a load)");
 
     private static long _mailboxed, _stashed;
+
+    private static long _outboxBacklog;
+
+    static LedgerMetrics() =>
+        Meter.CreateObservableGauge("actorservice_outbox_backlog", () => Interlocked.Read(ref _outboxBacklog), "{events}",
+            "Outbox rows not shipped yet, as last counted by this node's publisher");
+
+    /// <summary>Outbox rows not shipped yet, as last counted (also readable without an exporter).</summary>
+    public static long OutboxBacklog => Interlocked.Read(ref _outboxBacklog);
+
+    public static void SetOutboxBacklog(long rows) => Interlocked.Exchange(ref _outboxBacklog, rows);
+
+    public static void EventsShipped(int count) => EventsShippedTotal.Add(count);
+
+    /// <summary>hit: the entity started from the cached snapshot; miss: none cached; stale: the database later proved it old.</summary>
+    public static void CacheLookup(string result) => CacheLookups.Add(1, new KeyValuePair<string, object?>("result", result));
 
     /// <summary>Entities active on this node right now (also readable without an exporter, for /admin/status).</summary>
     public static long ActiveEntityCount => Interlocked.Read(ref _activeEntities);

@@ -25,19 +25,39 @@ public sealed record DbSettings(
 }
 
 /// <summary>The snapshot cache in front of the database (<c>actor-service.cache</c>).</summary>
-public sealed record CacheSettings(string Backend, int Capacity, string RedisConfiguration);
+public sealed record CacheSettings(string Backend, int Capacity, TimeSpan Ttl, TimeSpan ReadTimeout);
+
+/// <summary>The Redis server shared by the Redis cache and the Redis Streams sink (<c>actor-service.redis</c>).</summary>
+public sealed record RedisSettings(string Configuration, string KeyPrefix, TimeSpan ConnectTimeout, TimeSpan OperationTimeout);
+
+/// <summary>
+/// The ledger event publisher (<c>actor-service.events</c>). <paramref name="Owner"/> names this node when it claims
+/// outbox rows: its remoting address, so a node restarted on the same address takes its unfinished claims back at once.
+/// </summary>
+public sealed record EventsSettings(
+    string Sink,
+    string FilePath,
+    string Stream,
+    int BatchSize,
+    TimeSpan PollInterval,
+    TimeSpan ClaimLease,
+    TimeSpan MaxRetryDelay,
+    string Owner);
 
 /// <summary>
 /// The actor library's slice of <c>actor-service { }</c>. Read once from the same HOCON the ActorSystem uses, so
 /// hocon.conf stays the one place where these numbers live.
 /// </summary>
-public sealed record LedgerSettings(AccountSettings Accounts, DbSettings Db, CacheSettings Cache)
+public sealed record LedgerSettings(AccountSettings Accounts, DbSettings Db, CacheSettings Cache, RedisSettings Redis, EventsSettings Events)
 {
     public static LedgerSettings From(Config root)
     {
         var a = root.GetConfig("actor-service.accounts");
         var d = root.GetConfig("actor-service.db");
         var c = root.GetConfig("actor-service.cache");
+        var e = root.GetConfig("actor-service.events");
+        var r = root.GetConfig("actor-service.redis");
+        var dataDir = d.GetString("data-dir");
         return new LedgerSettings(
             new AccountSettings(
                 ShardCount: a.GetInt("shard-count"),
@@ -46,7 +66,7 @@ public sealed record LedgerSettings(AccountSettings Accounts, DbSettings Db, Cac
                 CommitTimeout: a.GetTimeSpan("commit-timeout")),
             new DbSettings(
                 Backend: d.GetString("backend"),
-                DataDir: d.GetString("data-dir"),
+                DataDir: dataDir,
                 SqliteFile: d.GetString("sqlite.file"),
                 SqliteSynchronous: d.GetString("sqlite.synchronous"),
                 SqliteBusyTimeout: d.GetTimeSpan("sqlite.busy-timeout"),
@@ -61,6 +81,21 @@ public sealed record LedgerSettings(AccountSettings Accounts, DbSettings Db, Cac
             new CacheSettings(
                 Backend: c.GetString("backend"),
                 Capacity: c.GetInt("capacity"),
-                RedisConfiguration: c.GetString("redis", "")));
+                Ttl: c.GetTimeSpan("ttl"),
+                ReadTimeout: c.GetTimeSpan("read-timeout")),
+            new RedisSettings(
+                Configuration: r.GetString("configuration", ""),
+                KeyPrefix: r.GetString("key-prefix"),
+                ConnectTimeout: r.GetTimeSpan("connect-timeout"),
+                OperationTimeout: r.GetTimeSpan("operation-timeout")),
+            new EventsSettings(
+                Sink: e.GetString("sink"),
+                FilePath: Path.GetFullPath(Path.Combine(dataDir, e.GetString("file"))),
+                Stream: e.GetString("stream"),
+                BatchSize: e.GetInt("batch-size"),
+                PollInterval: e.GetTimeSpan("poll-interval"),
+                ClaimLease: e.GetTimeSpan("claim-lease"),
+                MaxRetryDelay: e.GetTimeSpan("max-retry-delay"),
+                Owner: $"{root.GetString("akka.remote.dot-netty.tcp.hostname")}:{root.GetInt("akka.remote.dot-netty.tcp.port")}"));
     }
 }

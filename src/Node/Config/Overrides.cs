@@ -28,6 +28,10 @@ internal static class Overrides
         new("--cluster-name", "ACTORSERVICE_CLUSTER_NAME", ValueKind.Text, "cluster (ActorSystem) name; nodes with another name cannot join", "actor-service.node.cluster-name"),
         new("--seeds", "ACTORSERVICE_SEEDS", ValueKind.SeedList, "seed nodes as host:port,host:port (default: the node itself)", "akka.cluster.seed-nodes"),
         new("--data-dir", "ACTORSERVICE_DATA_DIR", ValueKind.Text, "folder for the SQLite database and local state", "actor-service.db.data-dir"),
+        new("--postgres", "ACTORSERVICE_POSTGRES", ValueKind.Text, "Npgsql connection string; selects PostgreSQL instead of SQLite", "actor-service.db.postgres.connection-string")
+            { Secret = true, Implies = "actor-service.db.backend = postgres" },
+        new("--redis", "ACTORSERVICE_REDIS", ValueKind.Text, "StackExchange.Redis configuration; selects the Redis cache and the Redis Streams event sink", "actor-service.redis.configuration")
+            { Secret = true, Implies = "actor-service.cache.backend = redis\nactor-service.events.sink = redis" },
         new("--app-version", "ACTORSERVICE_APP_VERSION", ValueKind.Text, "release version; shards move to the newest version during a rolling update", "actor-service.node.app-version"),
         new("--admin-token", "ACTORSERVICE_ADMIN_TOKEN", ValueKind.Text, "bearer token for /admin/*", "actor-service.admin.token") { Secret = true },
         new("--admin-token-file", "ACTORSERVICE_ADMIN_TOKEN_FILE", ValueKind.Text, "file holding the admin token (a mounted Secret)", "actor-service.admin.token") { Secret = true },

@@ -2,6 +2,7 @@ using ActorService.Actors.Accounts;
 using ActorService.Actors.Drain;
 using ActorService.Actors.Resources.Cache;
 using ActorService.Actors.Resources.Db;
+using ActorService.Actors.Resources.Events;
 using ActorService.Actors.Settings;
 using ActorService.Node.Admin;
 using ActorService.Node.Config;
@@ -65,7 +66,8 @@ internal static class NodeHost
             akka.AddHocon(Secrets.Redact(RemotingTls.WithoutCertificateFile(hocon)), HoconAddMode.Prepend)
                 .WithRemotingTls(remotingTls)
                 .WithLedgerDb(resources.Store, ledger.Db)
-                .WithSnapshotCache(resources.Cache)
+                .WithSnapshotCache(() => resources.Cache, ledger.Cache.ReadTimeout)
+                .WithEventPublisher(resources.Outbox, () => resources.Sink, ledger.Events, sp.GetRequiredService<IBackgroundWork>())
                 .WithAccountSharding(ledger.Accounts)
                 .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)));
         });

@@ -10,6 +10,7 @@ internal static class ResourceCatalog
 {
     public static readonly IReadOnlyDictionary<string, Type> Keys = new Dictionary<string, Type>
     {
+        ["events"] = typeof(EventPublisher),
         ["cache"] = typeof(SnapshotCache),
         ["db"] = typeof(LedgerDb),
     };

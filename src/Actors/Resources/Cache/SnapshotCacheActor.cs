@@ -9,7 +9,7 @@ namespace ActorService.Actors.Resources.Cache;
 /// <summary>Requests to the snapshot cache actor.</summary>
 public static class SnapshotCacheCommands
 {
-    /// <summary>Replies <see cref="SnapshotCacheReplies.Lookup"/>; a failing backend answers a miss.</summary>
+    /// <summary>Replies <see cref="SnapshotCacheReplies.Lookup"/>; a failing or slow backend (past <c>cache.read-timeout</c>) answers a miss.</summary>
     public sealed record Get(string AccountId);
 
     /// <summary>Fire and forget: entities never wait for the cache.</summary>
@@ -36,22 +36,26 @@ public sealed class SnapshotCacheActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long _failures;
 
-    public SnapshotCacheActor(ISnapshotCache cache)
+    public SnapshotCacheActor(ISnapshotCache cache, TimeSpan readTimeout)
     {
         _cache = cache;
         Receive<SnapshotCacheCommands.Get>(m =>
         {
             var replyTo = Sender;
             var self = Self;
-            _cache.GetAsync(m.AccountId).ContinueWith(t =>
+            Task<AccountSnapshot?> lookup;
+            try { lookup = _cache.GetAsync(m.AccountId); }
+            catch (Exception e) { lookup = Task.FromException<AccountSnapshot?>(e); }
+            // An entity waits for this answer before it activates: a slow cache must cost at most the read timeout.
+            lookup.WaitAsync(readTimeout).ContinueWith(t =>
             {
                 if (t.IsCompletedSuccessfully) return new SnapshotCacheReplies.Lookup(m.AccountId, t.Result);
-                self.Tell(new PutFailed(m.AccountId, t.Exception!.GetBaseException()));
+                self.Tell(new PutFailed(m.AccountId, t.Exception?.GetBaseException() ?? new TimeoutException("cache read timed out")));
                 return new SnapshotCacheReplies.Lookup(m.AccountId, null);
             }, TaskScheduler.Default).PipeTo(replyTo);
         });
-        Receive<SnapshotCacheCommands.Put>(m => Observe(m.Snapshot.AccountId, _cache.PutAsync(m.Snapshot)));
-        Receive<SnapshotCacheCommands.Remove>(m => Observe(m.AccountId, _cache.RemoveAsync(m.AccountId)));
+        Receive<SnapshotCacheCommands.Put>(m => Observe(m.Snapshot.AccountId, () => _cache.PutAsync(m.Snapshot)));
+        Receive<SnapshotCacheCommands.Remove>(m => Observe(m.AccountId, () => _cache.RemoveAsync(m.AccountId)));
         Receive<PutFailed>(m =>
         {
             _failures++;
@@ -77,8 +81,11 @@ public sealed class SnapshotCacheActor : ReceiveActor
         ReceiveAny(_ => { });
     }
 
-    private void Observe(string accountId, Task operation)
+    private void Observe(string accountId, Func<Task> start)
     {
+        Task operation;
+        try { operation = start(); }
+        catch (Exception e) { operation = Task.FromException(e); }
         if (operation.IsCompletedSuccessfully) return;
         var self = Self;
         operation.ContinueWith(t =>
@@ -87,14 +94,16 @@ public sealed class SnapshotCacheActor : ReceiveActor
         }, TaskScheduler.Default);
     }
 
-    public static Props Props(ISnapshotCache cache) => Akka.Actor.Props.Create(() => new SnapshotCacheActor(cache));
+    public static Props Props(ISnapshotCache cache, TimeSpan? readTimeout = null) =>
+        Akka.Actor.Props.Create(() => new SnapshotCacheActor(cache, readTimeout ?? TimeSpan.FromMilliseconds(200)));
 }
 
 /// <summary>Registers the snapshot cache actor with Akka.Hosting, under a restart-with-backoff supervisor.</summary>
 public static class SnapshotCacheSetup
 {
-    public static AkkaConfigurationBuilder WithSnapshotCache(this AkkaConfigurationBuilder builder, ISnapshotCache cache) =>
+    /// <param name="cache">Called when the ActorSystem starts: the backend may be opened after the host was built.</param>
+    public static AkkaConfigurationBuilder WithSnapshotCache(this AkkaConfigurationBuilder builder, Func<ISnapshotCache> cache, TimeSpan readTimeout) =>
         builder.WithActors((system, registry) =>
             registry.Register<SnapshotCache>(system.ActorOf(
-                Supervision.Strategies.RestartResourceWithBackoff(SnapshotCacheActor.Props(cache), "cache"), "snapshot-cache")));
+                Supervision.Strategies.RestartResourceWithBackoff(SnapshotCacheActor.Props(cache(), readTimeout), "cache"), "snapshot-cache")));
 }

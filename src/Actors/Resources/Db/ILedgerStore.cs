@@ -12,6 +12,12 @@ public interface ILedgerStore : IAsyncDisposable
     /// <summary>Opens connections and creates or migrates the schema; idempotent and safe when several nodes start at once.</summary>
     Task InitializeAsync(CancellationToken ct);
 
+    /// <summary>
+    /// A random id the database got when its schema was first created (known after <see cref="InitializeAsync"/>).
+    /// Caches key their entries with it, so a cache that outlives its database never answers for a new one.
+    /// </summary>
+    string LedgerId { get; }
+
     Task<AccountSnapshot?> LoadAccountAsync(string accountId, CancellationToken ct);
 
     Task<StoredWrite?> FindWriteAsync(string accountId, string idempotencyKey, CancellationToken ct);
@@ -19,10 +25,11 @@ public interface ILedgerStore : IAsyncDisposable
     /// <summary>
     /// Commits every write of the batch in one transaction and returns one outcome per write, in order. A conflict
     /// or duplicate of one write never fails the others; an exception means nothing of the batch was committed.
+    /// Every applied write also inserts its ledger event into the outbox table, in the same transaction.
     /// </summary>
     Task<IReadOnlyList<WriteOutcome>> CommitAsync(IReadOnlyList<PendingWrite> batch, CancellationToken ct);
 
-    /// <summary>Removes idempotency keys older than the cut-off; returns how many.</summary>
+    /// <summary>Removes idempotency keys (and outbox rows shipped) older than the cut-off; returns how many keys.</summary>
     Task<int> DeleteKeysOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct);
 
     /// <summary>True for errors worth retrying: busy/locked database, dropped connection, serialization failure.</summary>

@@ -11,7 +11,7 @@ public sealed record StoredWrite(LedgerOperation Operation, long Amount, long Ba
 /// <summary>
 /// One entity's write, ready to commit. <paramref name="ExpectedVersion"/> is the version the entity based
 /// <paramref name="NewBalance"/> on (0 for an account never written): a second activation of the same account
-/// (a split brain, a late hand-off) cannot overwrite a newer balance.
+/// (a split brain, a late hand-off) or a stale cached snapshot cannot overwrite a newer balance.
 /// </summary>
 public sealed record PendingWrite(
     string AccountId,
@@ -19,7 +19,14 @@ public sealed record PendingWrite(
     long Amount,
     string IdempotencyKey,
     long ExpectedVersion,
-    long NewBalance);
+    long NewBalance)
+{
+    /// <summary>
+    /// The balance the entity decided on. The store applies the write only if the account still has this balance at
+    /// <see cref="ExpectedVersion"/>, so a decision taken on a cached snapshot is checked as a whole, not just its version.
+    /// </summary>
+    public long BasisBalance => Operation == LedgerOperation.Deposit ? NewBalance - Amount : NewBalance + Amount;
+}
 
 /// <summary>What the database decided about one write of a batch.</summary>
 public abstract record WriteOutcome

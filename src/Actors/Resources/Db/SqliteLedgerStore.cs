@@ -1,4 +1,6 @@
+using System.Text.Json;
 using ActorService.Actors.Accounts;
+using ActorService.Actors.Resources.Events;
 using Microsoft.Data.Sqlite;
 
 namespace ActorService.Actors.Resources.Db;
@@ -9,7 +11,7 @@ namespace ActorService.Actors.Resources.Db;
 /// <c>BEGIN IMMEDIATE</c> transactions (the write lock is taken up front, so two processes never deadlock on a
 /// lock upgrade); reads use pooled connections.
 /// </summary>
-public sealed class SqliteLedgerStore : ILedgerStore
+public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
 {
     // Schema versions, applied in order inside one write transaction; PRAGMA user_version records the last one.
     private static readonly string[] Migrations =
@@ -32,12 +34,36 @@ public sealed class SqliteLedgerStore : ILedgerStore
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created_at ON idempotency_keys (created_at);
         """,
+        // v2: the transactional outbox (one row per applied write) and the database's identity.
+        """
+        CREATE TABLE IF NOT EXISTS ledger_meta (
+            key   TEXT NOT NULL PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO ledger_meta (key, value) VALUES ('ledger_id', lower(hex(randomblob(16)))) ON CONFLICT (key) DO NOTHING;
+        CREATE TABLE IF NOT EXISTS outbox (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id      TEXT    NOT NULL,
+            operation       INTEGER NOT NULL,
+            amount          INTEGER NOT NULL,
+            balance_after   INTEGER NOT NULL,
+            version         INTEGER NOT NULL,
+            idempotency_key TEXT    NOT NULL,
+            created_at      INTEGER NOT NULL,
+            claimed_by      TEXT,
+            claimed_until   INTEGER,
+            shipped_at      INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS ix_outbox_unshipped ON outbox (id) WHERE shipped_at IS NULL;
+        CREATE INDEX IF NOT EXISTS ix_outbox_shipped_at ON outbox (shipped_at) WHERE shipped_at IS NOT NULL;
+        """,
     ];
 
     private readonly string _connectionString;
     private readonly string _synchronous;
     private SqliteConnection? _writer;
-    private SqliteCommand? _findKey, _loadAccount, _insertAccount, _updateAccount, _insertKey;
+    private SqliteCommand? _findKey, _loadAccount, _insertAccount, _updateAccount, _insertKey, _insertOutbox;
+    private volatile bool _disposed;
 
     public SqliteLedgerStore(string path, string synchronous, TimeSpan busyTimeout)
     {
@@ -58,6 +84,7 @@ public sealed class SqliteLedgerStore : ILedgerStore
     }
 
     public string Backend => "sqlite";
+    public string LedgerId { get; private set; } = "";
     public string Path { get; }
     private TimeSpan BusyTimeout { get; }
 
@@ -68,11 +95,13 @@ public sealed class SqliteLedgerStore : ILedgerStore
         // WAL is a property of the file: set once, every process sees it.
         Exec(_writer, "PRAGMA journal_mode=WAL;");
         Migrate(_writer);
+        LedgerId = Convert.ToString(Scalar(_writer, "SELECT value FROM ledger_meta WHERE key = 'ledger_id';"))!;
         PrepareWriterCommands(_writer);
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct);
         // busy_timeout makes a second process wait for the write lock instead of failing at once;
@@ -103,8 +132,9 @@ public sealed class SqliteLedgerStore : ILedgerStore
         _findKey = Command(c, "SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $a AND key = $k", "$a", "$k");
         _loadAccount = Command(c, "SELECT balance, version FROM accounts WHERE id = $a", "$a");
         _insertAccount = Command(c, "INSERT INTO accounts (id, balance, version, updated_at) VALUES ($a, $b, 1, $t) ON CONFLICT (id) DO NOTHING", "$a", "$b", "$t");
-        _updateAccount = Command(c, "UPDATE accounts SET balance = $b, version = version + 1, updated_at = $t WHERE id = $a AND version = $v", "$a", "$b", "$t", "$v");
+        _updateAccount = Command(c, "UPDATE accounts SET balance = $b, version = version + 1, updated_at = $t WHERE id = $a AND version = $v AND balance = $p", "$a", "$b", "$t", "$v", "$p");
         _insertKey = Command(c, "INSERT INTO idempotency_keys (account_id, key, operation, amount, balance_after, created_at) VALUES ($a, $k, $o, $m, $b, $t)", "$a", "$k", "$o", "$m", "$b", "$t");
+        _insertOutbox = Command(c, "INSERT INTO outbox (account_id, operation, amount, balance_after, version, idempotency_key, created_at) VALUES ($a, $o, $m, $b, $v, $k, $t)", "$a", "$o", "$m", "$b", "$v", "$k", "$t");
     }
 
     public async Task<AccountSnapshot?> LoadAccountAsync(string accountId, CancellationToken ct)
@@ -148,7 +178,8 @@ public sealed class SqliteLedgerStore : ILedgerStore
     }
 
     // Order matters: the key check first (a repeat changes nothing), then the version-checked balance change,
-    // then the key row. None of these statements fails in the normal course, so one write never aborts the batch.
+    // then the key row and the outbox event. None of these statements fails in the normal course, so one write
+    // never aborts the batch.
     private WriteOutcome Apply(PendingWrite w, long now)
     {
         var original = ReadKey(w.AccountId, w.IdempotencyKey);
@@ -156,10 +187,11 @@ public sealed class SqliteLedgerStore : ILedgerStore
 
         var changed = w.ExpectedVersion == 0
             ? Run(_insertAccount!, w.AccountId, w.NewBalance, now)
-            : Run(_updateAccount!, w.AccountId, w.NewBalance, now, w.ExpectedVersion);
+            : Run(_updateAccount!, w.AccountId, w.NewBalance, now, w.ExpectedVersion, w.BasisBalance);
         if (changed == 0) return new WriteOutcome.VersionConflict(ReadAccount(w.AccountId));
 
         Run(_insertKey!, w.AccountId, w.IdempotencyKey, (int)w.Operation, w.Amount, w.NewBalance, now);
+        Run(_insertOutbox!, w.AccountId, (int)w.Operation, w.Amount, w.NewBalance, w.ExpectedVersion + 1, w.IdempotencyKey, now);
         return new WriteOutcome.Committed(w.ExpectedVersion + 1);
     }
 
@@ -181,9 +213,56 @@ public sealed class SqliteLedgerStore : ILedgerStore
     {
         await using var c = await OpenAsync(ct);
         await using var cmd = c.CreateCommand();
-        cmd.CommandText = "DELETE FROM idempotency_keys WHERE created_at < $t";
+        cmd.CommandText = "DELETE FROM outbox WHERE shipped_at < $t";
         cmd.Parameters.AddWithValue("$t", cutoff.ToUnixTimeMilliseconds());
+        await cmd.ExecuteNonQueryAsync(ct);
+        cmd.CommandText = "DELETE FROM idempotency_keys WHERE created_at < $t";
         return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var cmd = c.CreateCommand();
+        // One statement, so it is atomic; the write lock serialises claimers of other processes on the same file.
+        cmd.CommandText = """
+            UPDATE outbox SET claimed_by = $owner, claimed_until = $until
+            WHERE id IN (SELECT id FROM outbox
+                         WHERE shipped_at IS NULL AND (claimed_by IS NULL OR claimed_by = $owner OR claimed_until < $now)
+                         ORDER BY id LIMIT $max)
+            RETURNING id, account_id, operation, amount, balance_after, version, idempotency_key, created_at
+            """;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        cmd.Parameters.AddWithValue("$owner", owner);
+        cmd.Parameters.AddWithValue("$until", now + (long)lease.TotalMilliseconds);
+        cmd.Parameters.AddWithValue("$now", now);
+        cmd.Parameters.AddWithValue("$max", max);
+        var events = new List<OutboxEvent>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+                events.Add(new OutboxEvent(r.GetInt64(0), r.GetString(1), (LedgerOperation)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4),
+                    r.GetInt64(5), r.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7))));
+        events.Sort((a, b) => a.Id.CompareTo(b.Id)); // RETURNING has no defined order
+        return events;
+    }
+
+    public async Task MarkShippedAsync(IReadOnlyList<long> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return;
+        await using var c = await OpenAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "UPDATE outbox SET shipped_at = $t, claimed_by = NULL, claimed_until = NULL WHERE id IN (SELECT value FROM json_each($ids))";
+        cmd.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<long> CountUnshippedAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM outbox WHERE shipped_at IS NULL";
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct));
     }
 
     public bool IsTransient(Exception error) => error is SqliteException
@@ -193,7 +272,8 @@ public sealed class SqliteLedgerStore : ILedgerStore
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var cmd in new[] { _findKey, _loadAccount, _insertAccount, _updateAccount, _insertKey })
+        _disposed = true;
+        foreach (var cmd in new[] { _findKey, _loadAccount, _insertAccount, _updateAccount, _insertKey, _insertOutbox })
             if (cmd is not null) await cmd.DisposeAsync();
         if (_writer is not null) await _writer.DisposeAsync();
         _writer = null;

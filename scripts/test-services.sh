@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Private PostgreSQL and Redis instances for the test suite: loopback only, free ports, a temporary folder, nothing
+# shared with a system-wide service.
+#
+#   eval "$(scripts/test-services.sh start)"   # starts both, prints the export lines below
+#   scripts/test-services.sh stop              # stops them and removes the folder (uses ACTORSERVICE_TEST_SERVICES_DIR)
+#
+# Exports:
+#   ACTORSERVICE_TEST_POSTGRES      Npgsql connection string of the superuser on the private server (tests create their own databases)
+#   ACTORSERVICE_TEST_REDIS         StackExchange.Redis configuration of the private Redis
+#   ACTORSERVICE_TEST_SERVICES_DIR  the folder holding data, logs and pid files (what "stop" needs)
+#
+# PostgreSQL refuses to run as root, so initdb and the server run as the "postgres" OS user (runuser); the Debian
+# package creates that user. Needs scripts/install-test-deps.sh to have run (the README's test command does).
+set -euo pipefail
+
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start() {
+  local pgbin
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -x "$pgbin/initdb" ] || { echo "PostgreSQL is not installed: run scripts/install-test-deps.sh" >&2; exit 1; }
+  command -v redis-server >/dev/null || { echo "redis-server is not installed: run scripts/install-test-deps.sh" >&2; exit 1; }
+
+  local dir pg_port redis_port
+  dir=$(mktemp -d /tmp/actorservice-test-services.XXXXXX)
+  chmod 755 "$dir"
+  mkdir -p "$dir/pg" "$dir/redis"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir/pg"
+
+  pg_port=$(free_port)
+  as_postgres "$pgbin/initdb" -D "$dir/pg/data" -U postgres -A trust --no-sync -E UTF8 >"$dir/pg/initdb.log" 2>&1 \
+    || { cat "$dir/pg/initdb.log" >&2; exit 1; }
+  # fsync stays on: the durability specs must see what production sees. Loopback only; socket in our own folder.
+  as_postgres "$pgbin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$dir/pg -c max_connections=300 -c shared_buffers=64MB" \
+    start >/dev/null || { cat "$dir/pg/server.log" >&2; exit 1; }
+
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --dir "$dir/redis" --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" >/dev/null
+  for _ in $(seq 1 100); do
+    redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
+    sleep 0.1
+  done
+  redis-cli -p "$redis_port" ping | grep -q PONG || { cat "$dir/redis/redis.log" >&2; exit 1; }
+
+  cat >"$dir/env" <<ENV
+export ACTORSERVICE_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+export ACTORSERVICE_TEST_REDIS="127.0.0.1:$redis_port"
+export ACTORSERVICE_TEST_SERVICES_DIR="$dir"
+ENV
+  echo "test services: PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port ($dir)" >&2
+  cat "$dir/env"
+}
+
+stop() {
+  local dir=${1:-${ACTORSERVICE_TEST_SERVICES_DIR:-}}
+  [ -n "$dir" ] && [ -d "$dir" ] || { echo "nothing to stop (ACTORSERVICE_TEST_SERVICES_DIR not set)" >&2; return 0; }
+  case "$dir" in /tmp/actorservice-test-services.*) ;; *) echo "refusing to remove $dir" >&2; return 1 ;; esac
+  local pgbin
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -f "$dir/pg/data/postmaster.pid" ]; then
+    as_postgres "$pgbin/pg_ctl" -D "$dir/pg/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+  fi
+  if [ -f "$dir/redis/redis.pid" ]; then
+    kill "$(cat "$dir/redis/redis.pid")" 2>/dev/null || true
+  fi
+  rm -rf "$dir"
+  echo "test services stopped ($dir)" >&2
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop "${2:-}" ;;
+  *) echo "usage: $0 start|stop [dir]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,239 @@
+using ActorService.Actors.Accounts;
+using ActorService.Actors.Resources.Events;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ActorService.Actors.Resources.Db;
+
+/// <summary>
+/// The clustered backend: PostgreSQL through one pooled <see cref="NpgsqlDataSource"/>. Every node of a cluster
+/// shares the database; the version check on each balance change keeps a second activation of an account (split
+/// brain, late hand-off) from overwriting a newer balance. Statements are prepared: the data source turns on
+/// Npgsql's automatic preparation (unless the connection string chose otherwise), so each pooled physical
+/// connection parses a statement once and then only binds and executes it.
+/// </summary>
+public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
+{
+    // Any constant works; it only has to be the same for every node. Held for the migration transaction only.
+    private const long MigrationLockKey = 0x4163_746f_724c_6467; // "ActorLdg"
+
+    // Schema versions, applied in order; ledger_meta.schema_version records the last one. Each runs once, under the
+    // advisory lock, so nodes that start at the same moment never race on DDL.
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS accounts (
+            id         text   NOT NULL PRIMARY KEY,
+            balance    bigint NOT NULL,
+            version    bigint NOT NULL,
+            updated_at bigint NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS idempotency_keys (
+            account_id    text     NOT NULL,
+            key           text     NOT NULL,
+            operation     smallint NOT NULL,
+            amount        bigint   NOT NULL,
+            balance_after bigint   NOT NULL,
+            created_at    bigint   NOT NULL,
+            PRIMARY KEY (account_id, key)
+        );
+        CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created_at ON idempotency_keys (created_at);
+        """,
+        """
+        INSERT INTO ledger_meta (key, value) VALUES ('ledger_id', replace(gen_random_uuid()::text, '-', '')) ON CONFLICT (key) DO NOTHING;
+        CREATE TABLE IF NOT EXISTS outbox (
+            id              bigint   GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            account_id      text     NOT NULL,
+            operation       smallint NOT NULL,
+            amount          bigint   NOT NULL,
+            balance_after   bigint   NOT NULL,
+            version         bigint   NOT NULL,
+            idempotency_key text     NOT NULL,
+            created_at      bigint   NOT NULL,
+            claimed_by      text,
+            claimed_until   bigint,
+            shipped_at      bigint
+        );
+        CREATE INDEX IF NOT EXISTS ix_outbox_unshipped ON outbox (id) WHERE shipped_at IS NULL;
+        CREATE INDEX IF NOT EXISTS ix_outbox_shipped_at ON outbox (shipped_at) WHERE shipped_at IS NOT NULL;
+        """,
+    ];
+
+    private const string FindKeySql = "SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $1 AND key = $2";
+    private const string LoadAccountSql = "SELECT balance, version FROM accounts WHERE id = $1";
+    private const string InsertAccountSql = "INSERT INTO accounts (id, balance, version, updated_at) VALUES ($1, $2, 1, $3) ON CONFLICT (id) DO NOTHING";
+    private const string UpdateAccountSql = "UPDATE accounts SET balance = $2, version = version + 1, updated_at = $3 WHERE id = $1 AND version = $4 AND balance = $5";
+    private const string InsertKeySql = "INSERT INTO idempotency_keys (account_id, key, operation, amount, balance_after, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+    private const string InsertOutboxSql = "INSERT INTO outbox (account_id, operation, amount, balance_after, version, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    /// <param name="connectionString">An Npgsql connection string (host, port, database, user, password, pool and timeout settings).</param>
+    public PostgresLedgerStore(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder csb;
+        try { csb = new NpgsqlConnectionStringBuilder(connectionString); }
+        catch (ArgumentException e) { throw new ArgumentException($"the PostgreSQL connection string is not valid: {e.Message}", e); }
+        if (csb.MaxAutoPrepare == 0) csb.MaxAutoPrepare = 32;   // the ledger uses a dozen statements: prepare them all
+        if (csb.AutoPrepareMinUsages == 5) csb.AutoPrepareMinUsages = 2;
+        if (string.IsNullOrEmpty(csb.ApplicationName)) csb.ApplicationName = "actorservice";
+        Where = $"{csb.Host}:{csb.Port}/{csb.Database}";
+        _dataSource = new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
+    }
+
+    public string Backend => "postgres";
+    public string LedgerId { get; private set; } = "";
+    /// <summary>host:port/database, for logs (never the password).</summary>
+    public string Where { get; }
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        // Serialises concurrent starters; released with the transaction. DDL inside is transactional in PostgreSQL,
+        // so a starter that crashes halfway leaves nothing behind.
+        await Exec(c, tx, $"SELECT pg_advisory_xact_lock({MigrationLockKey})", ct);
+        await Exec(c, tx, "CREATE TABLE IF NOT EXISTS ledger_meta (key text NOT NULL PRIMARY KEY, value text NOT NULL)", ct);
+        var current = Convert.ToInt32(await Scalar(c, tx, "SELECT coalesce((SELECT value FROM ledger_meta WHERE key = 'schema_version'), '0')::int", ct));
+        for (var v = current; v < Migrations.Length; v++) await Exec(c, tx, Migrations[v], ct);
+        if (current < Migrations.Length)
+            await Exec(c, tx, $"INSERT INTO ledger_meta (key, value) VALUES ('schema_version', '{Migrations.Length}') ON CONFLICT (key) DO UPDATE SET value = excluded.value", ct);
+        LedgerId = Convert.ToString(await Scalar(c, tx, "SELECT value FROM ledger_meta WHERE key = 'ledger_id'", ct))!;
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<AccountSnapshot?> LoadAccountAsync(string accountId, CancellationToken ct)
+    {
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        return await ReadAccount(c, null, accountId, ct);
+    }
+
+    public async Task<StoredWrite?> FindWriteAsync(string accountId, string idempotencyKey, CancellationToken ct)
+    {
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        return await ReadKey(c, null, accountId, idempotencyKey, ct);
+    }
+
+    public async Task<IReadOnlyList<WriteOutcome>> CommitAsync(IReadOnlyList<PendingWrite> batch, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var outcomes = new WriteOutcome[batch.Count];
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        for (var i = 0; i < batch.Count; i++) outcomes[i] = await Apply(c, tx, batch[i], now, ct);
+        await tx.CommitAsync(ct);
+        return outcomes;
+    }
+
+    // The same algorithm as SqliteLedgerStore: key check, version-checked balance change, key row, outbox event.
+    // No statement fails in normal operation (a concurrent writer of the same account makes the UPDATE match no row
+    // once it committed, or the INSERT do nothing), so one write never aborts the batch.
+    private static async Task<WriteOutcome> Apply(NpgsqlConnection c, NpgsqlTransaction tx, PendingWrite w, long now, CancellationToken ct)
+    {
+        var original = await ReadKey(c, tx, w.AccountId, w.IdempotencyKey, ct);
+        if (original is not null) return new WriteOutcome.Duplicate(original, await ReadAccount(c, tx, w.AccountId, ct));
+
+        var changed = w.ExpectedVersion == 0
+            ? await Run(c, tx, InsertAccountSql, ct, w.AccountId, w.NewBalance, now)
+            : await Run(c, tx, UpdateAccountSql, ct, w.AccountId, w.NewBalance, now, w.ExpectedVersion, w.BasisBalance);
+        if (changed == 0) return new WriteOutcome.VersionConflict(await ReadAccount(c, tx, w.AccountId, ct));
+
+        await Run(c, tx, InsertKeySql, ct, w.AccountId, w.IdempotencyKey, (short)w.Operation, w.Amount, w.NewBalance, now);
+        await Run(c, tx, InsertOutboxSql, ct, w.AccountId, (short)w.Operation, w.Amount, w.NewBalance, w.ExpectedVersion + 1, w.IdempotencyKey, now);
+        return new WriteOutcome.Committed(w.ExpectedVersion + 1);
+    }
+
+    private static async Task<StoredWrite?> ReadKey(NpgsqlConnection c, NpgsqlTransaction? tx, string accountId, string key, CancellationToken ct)
+    {
+        await using var cmd = Command(c, tx, FindKeySql, accountId, key);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new StoredWrite((LedgerOperation)r.GetInt16(0), r.GetInt64(1), r.GetInt64(2)) : null;
+    }
+
+    private static async Task<AccountSnapshot?> ReadAccount(NpgsqlConnection c, NpgsqlTransaction? tx, string accountId, CancellationToken ct)
+    {
+        await using var cmd = Command(c, tx, LoadAccountSql, accountId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new AccountSnapshot(accountId, r.GetInt64(0), r.GetInt64(1)) : null;
+    }
+
+    public async Task<int> DeleteKeysOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct)
+    {
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        var t = cutoff.ToUnixTimeMilliseconds();
+        await Run(c, null, "DELETE FROM outbox WHERE shipped_at < $1", ct, t);
+        return await Run(c, null, "DELETE FROM idempotency_keys WHERE created_at < $1", ct, t);
+    }
+
+    public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct)
+    {
+        // SKIP LOCKED: two publishers claiming at the same moment take disjoint rows instead of waiting on each other.
+        const string sql = """
+            UPDATE outbox SET claimed_by = $1, claimed_until = $2
+            WHERE id IN (SELECT id FROM outbox
+                         WHERE shipped_at IS NULL AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until < $3)
+                         ORDER BY id LIMIT $4
+                         FOR UPDATE SKIP LOCKED)
+            RETURNING id, account_id, operation, amount, balance_after, version, idempotency_key, created_at
+            """;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        await using var cmd = Command(c, null, sql, owner, now + (long)lease.TotalMilliseconds, now, max);
+        var events = new List<OutboxEvent>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+                events.Add(new OutboxEvent(r.GetInt64(0), r.GetString(1), (LedgerOperation)r.GetInt16(2), r.GetInt64(3), r.GetInt64(4),
+                    r.GetInt64(5), r.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7))));
+        events.Sort((a, b) => a.Id.CompareTo(b.Id)); // RETURNING has no defined order
+        return events;
+    }
+
+    public async Task MarkShippedAsync(IReadOnlyList<long> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return;
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        await using var cmd = Command(c, null, "UPDATE outbox SET shipped_at = $1, claimed_by = NULL, claimed_until = NULL WHERE id = ANY($2)",
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = ids.ToArray() });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<long> CountUnshippedAsync(CancellationToken ct)
+    {
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        return Convert.ToInt64(await Scalar(c, null, "SELECT count(*) FROM outbox WHERE shipped_at IS NULL", ct));
+    }
+
+    /// <summary>
+    /// Npgsql marks network failures, timeouts and the server's retry-worthy errors (serialization failure, deadlock,
+    /// shutdown, too many connections) as transient.
+    /// </summary>
+    public bool IsTransient(Exception error) => error.GetBaseException() is NpgsqlException { IsTransient: true } || error is NpgsqlException { IsTransient: true };
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private static NpgsqlCommand Command(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, params object[] values)
+    {
+        var cmd = new NpgsqlCommand(sql, c, tx);
+        foreach (var v in values) cmd.Parameters.Add(new NpgsqlParameter { Value = v });
+        return cmd;
+    }
+
+    private static async Task<int> Run(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, CancellationToken ct, params object[] values)
+    {
+        await using var cmd = Command(c, tx, sql, values);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task Exec(NpgsqlConnection c, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c, tx);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<object?> Scalar(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c, tx);
+        return await cmd.ExecuteScalarAsync(ct);
+    }
+}
