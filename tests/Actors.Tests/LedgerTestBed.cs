@@ -25,4 +25,7 @@ internal static class LedgerTestBed
     }
 
     public static string NewDir(string name) => Repo.NewWorkDir("actors-" + name);
+
+    public static Task<T> Eventually<T>(Func<Task<T?>> probe, string what) where T : class =>
+        TestSupport.Eventually.Get(probe, TimeSpan.FromSeconds(20), what);
 }
