@@ -25,7 +25,7 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
     private sealed class Tick { public static readonly Tick Instance = new(); }
     private sealed class StopRequested { public static readonly StopRequested Instance = new(); }
     private sealed record BatchShipped(int Count, long Backlog);
-    private sealed record BatchFailed(Exception Error);
+    private sealed record BatchFailed(Exception Error, long Backlog = -1);
     private sealed record SinkClosed(Exception? Error);
 
     private readonly IOutboxStore _outbox;
@@ -36,6 +36,9 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
     private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenRegistration _stoppingRegistration;
     private bool _busy, _stopping;
+    // Whether the batch in flight (or last finished) claimed after the latest stop or close request: only such a
+    // batch coming back empty proves the outbox was flushed as of that request.
+    private bool _batchStartedAfterRequest;
     private int _consecutiveFailures;
     private long _shipped, _backlog;
     private IActorRef? _closeRequester;
@@ -87,19 +90,21 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         {
             OnShipped(m);
             if (m.Count == _settings.BatchSize) ShipNext();
+            else if (_stopping && (m.Count > 0 || !_batchStartedAfterRequest)) ShipNext();
             else if (_stopping) FinishLoop();
             else Timers.StartSingleTimer(Tick.Instance, Tick.Instance, _settings.PollInterval);
         });
         Receive<BatchFailed>(m =>
         {
             _busy = false;
-            var delay = OnFailed(m.Error);
+            var delay = OnFailed(m);
             if (_stopping) FinishLoop(); // the outbox keeps the rest; Close tries once more
             else Timers.StartSingleTimer(Tick.Instance, Tick.Instance, delay);
         });
         Receive<StopRequested>(_ =>
         {
             _stopping = true;
+            _batchStartedAfterRequest = false;
             _log.Info("Event publisher: service-stop began; shipping the outbox ({Backlog} rows at last count) before the loop ends", _backlog);
             if (!_busy) ShipNext();
         });
@@ -114,7 +119,7 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         Receive<BatchFailed>(m =>
         {
             _busy = false;
-            OnFailed(m.Error);
+            OnFailed(m);
         });
         Receive<Tick>(_ => { });
         Receive<StopRequested>(_ => { });
@@ -125,13 +130,13 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         Receive<BatchShipped>(m =>
         {
             OnShipped(m);
-            if (m.Count > 0) ShipNext();
+            if (m.Count > 0 || !_batchStartedAfterRequest) ShipNext();
             else CloseSink();
         });
         Receive<BatchFailed>(m =>
         {
             _busy = false;
-            OnFailed(m.Error);
+            OnFailed(m);
             if (_consecutiveFailures < 3) Timers.StartSingleTimer(Tick.Instance, Tick.Instance, TimeSpan.FromMilliseconds(200));
             else
             {
@@ -165,6 +170,7 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         _loopDone.TrySetResult();
         Timers.CancelAll();
         _consecutiveFailures = 0;
+        _batchStartedAfterRequest = false;
         _log.Info("Closing events: flushing the outbox to {Sink} {Where}", _sink.Backend, _sink.Where);
         Become(Closing);
         if (!_busy) ShipNext(); // else the batch in flight continues the flush when it lands
@@ -181,21 +187,34 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
     {
         if (_busy) return;
         _busy = true;
+        _batchStartedAfterRequest = true;
         ShipBatchAsync().PipeTo(Self, success: r => r, failure: e => new BatchFailed(e));
     }
 
-    private async Task<BatchShipped> ShipBatchAsync()
+    private async Task<object> ShipBatchAsync()
     {
         using var timeout = new CancellationTokenSource(_settings.ClaimLease);
-        var events = await _outbox.ClaimUnshippedAsync(_settings.Owner, _settings.BatchSize, _settings.ClaimLease, timeout.Token);
-        if (events.Count > 0)
+        IReadOnlyList<OutboxEvent> events;
+        try
         {
-            await _sink.PublishAsync(events, timeout.Token);
-            await _outbox.MarkShippedAsync(events.Select(e => e.Id).ToList(), CancellationToken.None);
+            events = await _outbox.ClaimUnshippedAsync(_settings.Owner, _settings.BatchSize, _settings.ClaimLease, timeout.Token);
+            if (events.Count > 0)
+            {
+                await _sink.PublishAsync(events, timeout.Token);
+                await _outbox.MarkShippedAsync(events.Select(e => e.Id).ToList(), CancellationToken.None);
+            }
+        }
+        catch (Exception e)
+        {
+            // The sink (or the database) failed: the rows stay in the outbox. Count them for the gauge if we can.
+            long backlog = -1;
+            try { backlog = await _outbox.CountUnshippedAsync(timeout.Token); }
+            catch (Exception) { /* the database is down too; keep the last count */ }
+            return new BatchFailed(e, backlog);
         }
         // Count only when caught up: while a backlog drains, full batches follow each other without the extra query.
-        var backlog = events.Count < _settings.BatchSize ? await _outbox.CountUnshippedAsync(timeout.Token) : -1;
-        return new BatchShipped(events.Count, backlog);
+        var caughtUpBacklog = events.Count < _settings.BatchSize ? await _outbox.CountUnshippedAsync(timeout.Token) : -1;
+        return new BatchShipped(events.Count, caughtUpBacklog);
     }
 
     private void OnShipped(BatchShipped m)
@@ -213,8 +232,14 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         _consecutiveFailures = 0;
     }
 
-    private TimeSpan OnFailed(Exception error)
+    private TimeSpan OnFailed(BatchFailed failed)
     {
+        var error = failed.Error;
+        if (failed.Backlog >= 0)
+        {
+            _backlog = failed.Backlog;
+            LedgerMetrics.SetOutboxBacklog(failed.Backlog);
+        }
         _consecutiveFailures++;
         // Warn on the first failure and then every tenth, so a long Redis outage does not flood the log.
         if (_consecutiveFailures == 1 || _consecutiveFailures % 10 == 0)
