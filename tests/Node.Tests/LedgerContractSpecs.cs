@@ -6,8 +6,8 @@ using Xunit;
 
 namespace ActorService.Node.Tests;
 
-/// <summary>Every row and every error of shared/API.md, against a real node over HTTP.</summary>
-public sealed class LedgerContractSpecs(SingleNodeFixture fixture) : IClassFixture<SingleNodeFixture>
+/// <summary>Every row and every error of shared/API.md, against a real node over HTTP, on each storage backend.</summary>
+public abstract class LedgerContractSpecs(SingleNodeFixture fixture)
 {
     private HttpClient Http => fixture.Node.Http;
     private static string NewId() => "acc-" + Guid.NewGuid().ToString("N")[..12];
@@ -259,3 +259,9 @@ public sealed class LedgerContractSpecs(SingleNodeFixture fixture) : IClassFixtu
         public override bool CanSeek => false;
     }
 }
+
+/// <summary>The contract on the embedded default (SQLite, in-process cache, JSON-lines events).</summary>
+public sealed class SqliteLedgerContractSpecs(SingleNodeFixture fixture) : LedgerContractSpecs(fixture), IClassFixture<SingleNodeFixture>;
+
+/// <summary>The contract on PostgreSQL with the Redis cache and the Redis Streams sink.</summary>
+public sealed class PostgresLedgerContractSpecs(PostgresRedisNodeFixture fixture) : LedgerContractSpecs(fixture), IClassFixture<PostgresRedisNodeFixture>;

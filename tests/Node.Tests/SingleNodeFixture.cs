@@ -4,13 +4,23 @@ using Xunit;
 namespace ActorService.Node.Tests;
 
 /// <summary>One real node process shared by a spec class (contract specs don't disturb each other: every test uses its own accounts).</summary>
-public sealed class SingleNodeFixture : IAsyncLifetime
+public class SingleNodeFixture : IAsyncLifetime
 {
     public const string AdminToken = "test-admin-token";
     public NodeProcess Node { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync() =>
-        Node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("contract")) with { AdminToken = AdminToken });
+    /// <summary>The embedded default: SQLite and the in-process cache.</summary>
+    protected virtual Task<NodeLaunch> LaunchAsync() =>
+        Task.FromResult(NodeLaunch.Single(Repo.NewWorkDir("contract")) with { AdminToken = AdminToken });
+
+    public async ValueTask InitializeAsync() => Node = await NodeProcess.StartReadyAsync(await LaunchAsync());
 
     public async ValueTask DisposeAsync() => await Node.DisposeAsync();
+}
+
+/// <summary>The clustered storage: a fresh PostgreSQL database and the Redis cache and event stream (the private test servers).</summary>
+public sealed class PostgresRedisNodeFixture : SingleNodeFixture
+{
+    protected override async Task<NodeLaunch> LaunchAsync() =>
+        (await base.LaunchAsync()).WithPostgresAndRedis(await TestServices.NewPostgresDatabase("contract"), TestServices.Redis);
 }

@@ -23,6 +23,10 @@ public sealed record NodeLaunch(int HttpPort, int ClusterPort, string DataDir)
 
     public static NodeLaunch Single(string dataDir) => new(Ports.Free(), Ports.Free(), dataDir);
 
+    /// <summary>The clustered storage: PostgreSQL (--postgres) and Redis for the cache and the event stream (--redis).</summary>
+    public NodeLaunch WithPostgresAndRedis(string postgres, string redis) =>
+        this with { ExtraArgs = [.. ExtraArgs, "--postgres", postgres, "--redis", redis] };
+
     public IEnumerable<string> Args()
     {
         yield return "--http-port"; yield return HttpPort.ToString();
