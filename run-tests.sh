@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (PostgreSQL, Redis, HAProxy from
-# Debian packages), builds, runs every test project and ends with one line: "N passed, N failed".
+# Debian packages), builds, starts private PostgreSQL and Redis servers (scripts/test-services.sh), runs every test
+# project against them, stops them, and ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +13,16 @@ if ! dotnet build ActorService.sln -c Debug -nologo -v quiet; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+
+echo "== test services"
+# Private PostgreSQL and Redis on loopback ports (ACTORSERVICE_TEST_POSTGRES / ACTORSERVICE_TEST_REDIS), stopped on exit.
+if ! services=$(scripts/test-services.sh start); then
+  echo "could not start the test services (PostgreSQL, Redis)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+eval "$services"
+trap 'scripts/test-services.sh stop "$ACTORSERVICE_TEST_SERVICES_DIR"' EXIT
 
 results=TestResults
 rm -rf "$results" .test-work
