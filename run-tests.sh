@@ -49,5 +49,7 @@ for project in tests/*/*.Tests.csproj; do
   fi
 done
 
+scripts/test-services.sh stop "$ACTORSERVICE_TEST_SERVICES_DIR"
+trap - EXIT
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -32,6 +32,30 @@ public sealed class NodeOptionsSpecs
     }
 
     [Fact]
+    public void Should_select_postgres_and_redis_and_mask_their_values_when_the_storage_flags_are_given()
+    {
+        var env = new Dictionary<string, string> { ["ACTORSERVICE_REDIS"] = "127.0.0.1:6379,password=hunter2" };
+        var args = new[] { "--postgres", "Host=db;Username=app;Password=s3cret" };
+        var c = Load(args, env);
+        Assert.Equal("postgres", c.GetString("actor-service.db.backend"));
+        Assert.Equal("Host=db;Username=app;Password=s3cret", c.GetString("actor-service.db.postgres.connection-string"));
+        Assert.Equal("redis", c.GetString("actor-service.cache.backend"));
+        Assert.Equal("redis", c.GetString("actor-service.events.sink"));
+        Assert.Equal("127.0.0.1:6379,password=hunter2", c.GetString("actor-service.redis.configuration"));
+        var logged = string.Join(" ", NodeOptions.Parse(args, name => env.GetValueOrDefault(name)).Describe());
+        Assert.DoesNotContain("s3cret", logged);
+        Assert.DoesNotContain("hunter2", logged);
+    }
+
+    [Fact]
+    public void Should_keep_the_embedded_storage_when_no_storage_flag_is_given()
+    {
+        var c = Load([]);
+        Assert.Equal(("sqlite", "in-process", "file"), (c.GetString("actor-service.db.backend"), c.GetString("actor-service.cache.backend"), c.GetString("actor-service.events.sink")));
+        Assert.Equal(["events", "cache", "db"], c.GetStringList("actor-service.drain.close-order"));
+    }
+
+    [Fact]
     public void Should_join_itself_when_no_seeds_are_given()
     {
         var c = Load(["--cluster-port", "4100"]);
