@@ -61,10 +61,39 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
 
     private const string FindKeySql = "SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $1 AND key = $2";
     private const string LoadAccountSql = "SELECT balance, version FROM accounts WHERE id = $1";
-    private const string InsertAccountSql = "INSERT INTO accounts (id, balance, version, updated_at) VALUES ($1, $2, 1, $3) ON CONFLICT (id) DO NOTHING";
-    private const string UpdateAccountSql = "UPDATE accounts SET balance = $2, version = version + 1, updated_at = $3 WHERE id = $1 AND version = $4 AND balance = $5";
-    private const string InsertKeySql = "INSERT INTO idempotency_keys (account_id, key, operation, amount, balance_after, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-    private const string InsertOutboxSql = "INSERT INTO outbox (account_id, operation, amount, balance_after, version, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+    // One write, as one statement: the same steps as SqliteLedgerStore.Apply (key check; version-and-balance-checked
+    // insert or update; key row; outbox event), each step running only if the one before let it. The statement
+    // returns the outcome: the new version (applied), or the earlier write under this key (duplicate), and the
+    // account row (for a duplicate or a conflict). Being one statement, a batch of them goes to the server in one
+    // round trip (see CommitAsync); statements of one transaction run in order and each sees the ones before it.
+    // $1 account, $2 key, $3 operation, $4 amount, $5 new balance, $6 now, $7 expected version, $8 basis balance.
+    private const string ApplyWriteSql = """
+        WITH prior AS (
+            SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $1 AND key = $2
+        ), inserted AS (
+            INSERT INTO accounts (id, balance, version, updated_at)
+            SELECT $1, $5, 1, $6 WHERE $7 = 0 AND NOT EXISTS (SELECT 1 FROM prior)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING version
+        ), updated AS (
+            UPDATE accounts SET balance = $5, version = version + 1, updated_at = $6
+            WHERE $7 <> 0 AND id = $1 AND version = $7 AND balance = $8 AND NOT EXISTS (SELECT 1 FROM prior)
+            RETURNING version
+        ), applied AS (
+            SELECT version FROM inserted UNION ALL SELECT version FROM updated
+        ), key_row AS (
+            INSERT INTO idempotency_keys (account_id, key, operation, amount, balance_after, created_at)
+            SELECT $1, $2, $3, $4, $5, $6 FROM applied
+        ), event_row AS (
+            INSERT INTO outbox (account_id, operation, amount, balance_after, version, idempotency_key, created_at)
+            SELECT $1, $3, $4, $5, version, $2, $6 FROM applied
+        )
+        SELECT (SELECT version FROM applied), p.operation, p.amount, p.balance_after, a.balance, a.version
+        FROM (SELECT 1) AS one
+        LEFT JOIN prior AS p ON true
+        LEFT JOIN accounts AS a ON a.id = $1
+        """;
 
     private readonly NpgsqlDataSource _dataSource;
 
@@ -114,33 +143,45 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
         return await ReadKey(c, null, accountId, idempotencyKey, ct);
     }
 
+    /// <summary>
+    /// The whole batch is one transaction and one round trip: BEGIN, one <see cref="ApplyWriteSql"/> per write, COMMIT,
+    /// pipelined by <see cref="NpgsqlBatch"/>. No statement fails in normal operation (a concurrent writer of the same
+    /// account makes the UPDATE match no row once it committed, or the INSERT do nothing), so one write never aborts
+    /// the batch.
+    /// </summary>
     public async Task<IReadOnlyList<WriteOutcome>> CommitAsync(IReadOnlyList<PendingWrite> batch, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var outcomes = new WriteOutcome[batch.Count];
         await using var c = await _dataSource.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        for (var i = 0; i < batch.Count; i++) outcomes[i] = await Apply(c, tx, batch[i], now, ct);
+        await using (var statements = new NpgsqlBatch(c, tx))
+        {
+            foreach (var w in batch)
+            {
+                var s = new NpgsqlBatchCommand(ApplyWriteSql);
+                foreach (var v in new object[] { w.AccountId, w.IdempotencyKey, (short)w.Operation, w.Amount, w.NewBalance, now, w.ExpectedVersion, w.BasisBalance })
+                    s.Parameters.Add(new NpgsqlParameter { Value = v });
+                statements.BatchCommands.Add(s);
+            }
+            await using var r = await statements.ExecuteReaderAsync(ct);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (i > 0) await r.NextResultAsync(ct);
+                await r.ReadAsync(ct);
+                outcomes[i] = ReadOutcome(r, batch[i].AccountId);
+            }
+        }
         await tx.CommitAsync(ct);
         return outcomes;
     }
 
-    // The same algorithm as SqliteLedgerStore: key check, version-checked balance change, key row, outbox event.
-    // No statement fails in normal operation (a concurrent writer of the same account makes the UPDATE match no row
-    // once it committed, or the INSERT do nothing), so one write never aborts the batch.
-    private static async Task<WriteOutcome> Apply(NpgsqlConnection c, NpgsqlTransaction tx, PendingWrite w, long now, CancellationToken ct)
+    private static WriteOutcome ReadOutcome(NpgsqlDataReader r, string accountId)
     {
-        var original = await ReadKey(c, tx, w.AccountId, w.IdempotencyKey, ct);
-        if (original is not null) return new WriteOutcome.Duplicate(original, await ReadAccount(c, tx, w.AccountId, ct));
-
-        var changed = w.ExpectedVersion == 0
-            ? await Run(c, tx, InsertAccountSql, ct, w.AccountId, w.NewBalance, now)
-            : await Run(c, tx, UpdateAccountSql, ct, w.AccountId, w.NewBalance, now, w.ExpectedVersion, w.BasisBalance);
-        if (changed == 0) return new WriteOutcome.VersionConflict(await ReadAccount(c, tx, w.AccountId, ct));
-
-        await Run(c, tx, InsertKeySql, ct, w.AccountId, w.IdempotencyKey, (short)w.Operation, w.Amount, w.NewBalance, now);
-        await Run(c, tx, InsertOutboxSql, ct, w.AccountId, (short)w.Operation, w.Amount, w.NewBalance, w.ExpectedVersion + 1, w.IdempotencyKey, now);
-        return new WriteOutcome.Committed(w.ExpectedVersion + 1);
+        var current = r.IsDBNull(4) ? null : new AccountSnapshot(accountId, r.GetInt64(4), r.GetInt64(5));
+        if (!r.IsDBNull(0)) return new WriteOutcome.Committed(r.GetInt64(0));
+        if (!r.IsDBNull(1)) return new WriteOutcome.Duplicate(new StoredWrite((LedgerOperation)r.GetInt16(1), r.GetInt64(2), r.GetInt64(3)), current);
+        return new WriteOutcome.VersionConflict(current);
     }
 
     private static async Task<StoredWrite?> ReadKey(NpgsqlConnection c, NpgsqlTransaction? tx, string accountId, string key, CancellationToken ct)
