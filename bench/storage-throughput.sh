@@ -28,13 +28,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+free_port() {
+  local port
+  while :; do
+    port=$((30000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
 run() { # name, extra flags...
   local name=$1; shift
-  local port=$((30000 + RANDOM % 20000)) cport=$((30000 + RANDOM % 20000))
+  local port cport
+  port=$(free_port); cport=$(free_port)
   dotnet "$dll" --http-port "$port" --cluster-port "$cport" --data-dir "$work/$name" --lb-delay 100ms --log-level Warning "$@" \
     >"$work/$name.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+  curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "$name: node not ready; log:" >&2; tail -20 "$work/$name.log" >&2; exit 1; }
   wrk -t2 -c"$connections" -d3s -s bench/deposit.lua "http://127.0.0.1:$port" >/dev/null   # warm-up: JIT, pools, entities
   local out rps non2xx
   out=$(wrk -t2 -c"$connections" -d"$duration" -s bench/deposit.lua "http://127.0.0.1:$port")
