@@ -22,7 +22,8 @@ namespace ActorService.Actors.Accounts;
 /// <para>
 /// A write is answered only after the group commit that holds it; meanwhile further writes and the stop message are
 /// stashed (reads are answered from committed state), so a hand-off or passivation processes every queued command
-/// before the entity stops.
+/// before the entity stops. It is an <see cref="UntypedActor"/> on purpose: a million of them must be cheap, and
+/// <c>ReceiveActor</c> allocates handler tables per instance and per <c>Become</c>.
 /// </para>
 /// <para>
 /// Activation asks the snapshot cache first. A cached snapshot is only a <em>basis</em>, never the truth: the entity
@@ -30,8 +31,7 @@ namespace ActorService.Actors.Accounts;
 /// version and balance (otherwise it answers with the current row and the entity re-decides); but before it answers
 /// a read, or rejects a write (insufficient funds, overflow), it loads the account from the database. So a cache hit
 /// saves the activation's database read for the common "activate, then write" case, and a stale or missing entry
-/// costs one extra round trip, never a wrong answer. It is an <see cref="UntypedActor"/> on purpose: a million of them must be cheap, and
-/// <c>ReceiveActor</c> allocates handler tables per instance and per <c>Become</c>.
+/// costs one extra round trip, never a wrong answer.
 /// </para>
 /// </summary>
 public sealed class AccountActor : UntypedActor, IWithStash

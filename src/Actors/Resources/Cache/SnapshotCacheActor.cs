@@ -101,6 +101,10 @@ public sealed class SnapshotCacheActor : ReceiveActor
 /// <summary>Registers the snapshot cache actor with Akka.Hosting, under a restart-with-backoff supervisor.</summary>
 public static class SnapshotCacheSetup
 {
+    /// <summary>With a backend that is already open (tests, embedded hosts).</summary>
+    public static AkkaConfigurationBuilder WithSnapshotCache(this AkkaConfigurationBuilder builder, ISnapshotCache cache, TimeSpan? readTimeout = null) =>
+        builder.WithSnapshotCache(() => cache, readTimeout ?? TimeSpan.FromMilliseconds(200));
+
     /// <param name="cache">Called when the ActorSystem starts: the backend may be opened after the host was built.</param>
     public static AkkaConfigurationBuilder WithSnapshotCache(this AkkaConfigurationBuilder builder, Func<ISnapshotCache> cache, TimeSpan readTimeout) =>
         builder.WithActors((system, registry) =>
