@@ -49,7 +49,7 @@ public sealed class DrainBudgetSpecs(ITestOutputHelper output)
         { "production", "overlays/production/deployment-patch.yaml", "terminationGracePeriodSeconds: 60", "terminationGracePeriodSeconds: 50", DrainBudget.TerminationGrace, "terminationGracePeriodSeconds is 50 s" },
         { "production", "overlays/production/overrides.conf", "background-deadline = 3s", "background-deadline = 15s", DrainBudget.TerminationGrace, "background work 16.5 s" },
         { "local", "base/hocon.conf", "cluster-exiting.timeout = 10s", "cluster-exiting.timeout = 30s", DrainBudget.TerminationGrace, "leave/exit 45 s" },
-        { "local", "base/deployment.yaml", "terminationGracePeriodSeconds: 110", "terminationGracePeriodSeconds: 95", DrainBudget.TerminationGrace, "at least 101" },
+        { "local", "base/deployment.yaml", "terminationGracePeriodSeconds: 110", "terminationGracePeriodSeconds: 95", DrainBudget.TerminationGrace, "at least 106" },
         { "production", "base/deployment.yaml", "periodSeconds: 1\n", "periodSeconds: 3\n", DrainBudget.ReadinessDetection, "periodSeconds 3 × failureThreshold 2 + timeoutSeconds 1 = 7 s" },
         { "local", "base/deployment.yaml", "value: 5s", "value: 2s", DrainBudget.ReadinessDetection, "lb-delay = 2 s" },
         { "production", "overlays/production/overrides.conf", "request-deadline = 10s", "request-deadline = 4s", DrainBudget.RequestDrain, "request-deadline = 4 s" },
