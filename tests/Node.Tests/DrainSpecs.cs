@@ -114,8 +114,8 @@ public sealed class DrainSpecs
         Assert.Equal(ExitCodes.DeadlineHit, await node.WaitForExitAsync(ExitWithin));
         var report = Report(node);
         var stop = report.Phases.Single(p => p.Name == "service-stop");
-        Assert.Equal("3", stop.Counts["backgroundRunning"].ToString()); // the two jobs and the key cleanup loop
-        Assert.Equal("2", stop.Counts["backgroundFinished"].ToString());
+        Assert.Equal("4", stop.Counts["backgroundRunning"].ToString()); // the two jobs, the key cleanup loop and the event publisher
+        Assert.Equal("3", stop.Counts["backgroundFinished"].ToString());
         var abandoned = Assert.Single(report.Abandoned, a => a.Contains("stubborn-job"));
         Assert.Contains("ignored cancellation", abandoned);
         Assert.DoesNotContain(report.Abandoned, a => a.Contains("polite-job"));
