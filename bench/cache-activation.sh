@@ -21,9 +21,13 @@ db="bench_cache_$RANDOM"
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE DATABASE $db"
 node_pid=""
 cleanup() {
-  [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
-  [ -f "$work/redis.pid" ] && kill "$(cat "$work/redis.pid")" 2>/dev/null || true
-  rm -rf "$work"
+  if [ -n "$node_pid" ]; then kill -9 "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; fi
+  if [ -f "$work/redis.pid" ]; then
+    local rp; rp=$(cat "$work/redis.pid")
+    kill "$rp" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$rp" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -rf "$work" || true
   [ -n "$started_services" ] && scripts/test-services.sh stop "$ACTORSERVICE_TEST_SERVICES_DIR"
   true
 }
