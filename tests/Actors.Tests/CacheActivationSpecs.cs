@@ -100,6 +100,17 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
     }
 
     [Fact]
+    public async Task Should_load_from_the_database_when_the_cache_never_answers()
+    {
+        await InDatabase("silent", 12);
+        var silentCache = CreateTestProbe(); // e.g. a cache actor that crashed and lost the request while restarting
+        var account = Sys.ActorOf(AccountActor.Props("silent", _db, silentCache.Ref, LedgerTestBed.Accounts()));
+        account.Tell(new GetBalance("silent", null));
+        await silentCache.ExpectMsgAsync<SnapshotCacheCommands.Get>();
+        Assert.Equal(new Balance("silent", 12), await ExpectMsgAsync<Balance>(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public async Task Should_create_the_account_correctly_when_a_cached_snapshot_is_ahead_of_the_database()
     {
         await _entries.PutAsync(new AccountSnapshot("ahead", 500, 9));

@@ -39,6 +39,9 @@ public sealed class AccountActor : UntypedActor, IWithStash
     /// <summary>The largest single amount the API accepts; the entity re-checks it because it trusts no caller.</summary>
     public const long MaxAmount = 1_000_000_000;
     private const int MaxConflictRetries = 3;
+    // The cache actor answers within cache.read-timeout; this only covers a reply lost while it restarts.
+    private static readonly TimeSpan CacheWait = TimeSpan.FromSeconds(1);
+    private const long CacheLookupId = -2;
 
     private sealed record InFlight(ApplyWrite Command, IActorRef ReplyTo, long CommitId, long NewBalance, int Attempt);
     private sealed record CheckingKey(ApplyWrite Command, IActorRef ReplyTo, IAccountReply RejectionIfUnused);
@@ -134,7 +137,8 @@ public sealed class AccountActor : UntypedActor, IWithStash
         SetReceiveTimeout(null);
         _awaitingCache = true;
         _cache.Tell(new SnapshotCacheCommands.Get(_accountId));
-        StartTimeout(0);
+        _timeout?.Cancel();
+        _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(CacheWait, Self, new TimedOut(CacheLookupId), Self);
     }
 
     private void BeginLoading()
@@ -160,6 +164,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
                 EnterReady();
                 break;
             case SnapshotCacheReplies.Lookup when _awaitingCache:
+            case TimedOut { CommitId: CacheLookupId } when _awaitingCache:
                 LedgerMetrics.CacheLookup("miss");
                 BeginLoading();
                 break;
