@@ -106,7 +106,7 @@ internal sealed class NodeOptions
     {
         var text = new StringBuilder("ActorService node. Options (environment variable in brackets):\n");
         foreach (var o in Overrides.All)
-            text.Append("  ").Append(o.Flag.PadRight(20)).Append(o.Description).Append(" [").Append(o.EnvVar).AppendLine("]");
+            text.Append("  ").Append(o.Flag.PadRight(26)).Append(o.Description).Append(" [").Append(o.EnvVar).AppendLine("]");
         return text.ToString();
     }
 }

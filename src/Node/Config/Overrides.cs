@@ -27,6 +27,11 @@ internal static class Overrides
         new("--cluster-port", "ACTORSERVICE_CLUSTER_PORT", ValueKind.Integer, "Akka remoting port", "akka.remote.dot-netty.tcp.port"),
         new("--cluster-name", "ACTORSERVICE_CLUSTER_NAME", ValueKind.Text, "cluster (ActorSystem) name; nodes with another name cannot join", "actor-service.node.cluster-name"),
         new("--seeds", "ACTORSERVICE_SEEDS", ValueKind.SeedList, "seed nodes as host:port,host:port (default: the node itself)", "akka.cluster.seed-nodes"),
+        new("--discovery", "ACTORSERVICE_DISCOVERY", ValueKind.Text, "how the node finds its cluster: seeds (the --seeds list) or kubernetes (Akka.Management bootstrap through the Kubernetes API)", "actor-service.cluster.discovery"),
+        new("--management-port", "ACTORSERVICE_MANAGEMENT_PORT", ValueKind.Integer, "Akka.Management HTTP port on the cluster host address (turns management on with seeds discovery)", "akka.management.http.port")
+            { Implies = "actor-service.cluster.management = on" },
+        new("--k8s-pod-label-selector", "ACTORSERVICE_K8S_POD_LABEL_SELECTOR", ValueKind.Text, "label selector of this cluster's pods (kubernetes discovery)", "akka.discovery.kubernetes-api.pod-label-selector"),
+        new("--required-contact-points", "ACTORSERVICE_REQUIRED_CONTACT_POINTS", ValueKind.Integer, "pods that must be discovered before a new cluster forms (kubernetes discovery)", "akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"),
         new("--data-dir", "ACTORSERVICE_DATA_DIR", ValueKind.Text, "folder for the SQLite database and local state", "actor-service.db.data-dir"),
         new("--postgres", "ACTORSERVICE_POSTGRES", ValueKind.Text, "Npgsql connection string; selects PostgreSQL instead of SQLite", "actor-service.db.postgres.connection-string")
             { Secret = true, Implies = "actor-service.db.backend = postgres" },

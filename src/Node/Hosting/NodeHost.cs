@@ -5,6 +5,7 @@ using ActorService.Actors.Resources.Db;
 using ActorService.Actors.Resources.Events;
 using ActorService.Actors.Settings;
 using ActorService.Node.Admin;
+using ActorService.Node.Clustering;
 using ActorService.Node.Config;
 using ActorService.Node.Diagnostics;
 using ActorService.Node.Health;
@@ -28,13 +29,16 @@ internal static class NodeHost
         var limits = HttpLimits.From(hocon);
         var remotingTls = RemotingTls.LoadSetup(hocon);
         Log.Information("HTTP limits: {Limits}", limits.Describe());
+        var formation = ClusterFormationSettings.From(hocon);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = [], // our flags are parsed by NodeOptions; ASP.NET's own command-line binding stays out of it
             EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environments.Production,
         });
         builder.Host.UseSerilog();
-        builder.WebHost.UseUrls($"http://{node.Http.Host}:{node.Http.Port}");
+        builder.WebHost.UseUrls(formation.Management
+            ? [$"http://{node.Http.Host}:{node.Http.Port}", formation.ManagementUri.ToString()]
+            : [$"http://{node.Http.Host}:{node.Http.Port}"]);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -45,7 +49,7 @@ internal static class NodeHost
             o.ShutdownTimeout = ShutdownBudget.HostShutdownTimeout(hocon.WithFallback(ConfigurationFactory.Default())));
 
         var s = builder.Services;
-        s.AddSingleton(options).AddSingleton(node).AddSingleton(node.Http).AddSingleton(node.Drain).AddSingleton(ledger).AddSingleton(limits);
+        s.AddSingleton(options).AddSingleton(formation).AddSingleton(node).AddSingleton(node.Http).AddSingleton(node.Drain).AddSingleton(ledger).AddSingleton(limits);
         s.AddSingleton(level).AddSingleton<LogLevelReloader>();
         s.AddSingleton<IntakeGate>().AddSingleton<ShutdownTimeline>().AddSingleton<ShutdownPlan>();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
@@ -69,6 +73,7 @@ internal static class NodeHost
                 .WithSnapshotCache(() => resources.Cache, ledger.Cache.ReadTimeout)
                 .WithEventPublisher(resources.Outbox, () => resources.Sink, ledger.Events, sp.GetRequiredService<IBackgroundWork>())
                 .WithAccountSharding(ledger.Accounts)
+                .WithClusterFormation(formation, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterFormation)))
                 .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)));
         });
         s.AddHostedService<KeyCleanup>();
@@ -78,6 +83,7 @@ internal static class NodeHost
         app.UseRequestLogging();     // first, so it sees every request's final status, refused ones included
         app.UseExceptionHandler();   // problem+json, never a stack trace
         app.UseStatusCodePages(Problems.WriteBareStatusAsync); // problem+json bodies for routing's bare 404/405
+        if (formation.Management) app.UseMiddleware<ManagementEndpoint>(); // the management port answers bootstrap probes only
         app.UseMiddleware<IntakeGateMiddleware>();   // before anything that does work: a draining node refuses first
         app.UseConcurrencyLimit();                   // then the per-node limit: 503 + Retry-After instead of a long queue
         app.MapHealthApi();
