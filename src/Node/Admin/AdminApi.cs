@@ -49,6 +49,7 @@ internal static class AdminApi
                 activeEntities = LedgerMetrics.ActiveEntityCount,
                 entityMailboxDepth = LedgerMetrics.EntityMailboxDepth,
                 shards = hosted.Shards,
+                shardIds = hosted.ShardIds,
                 outboxBacklog = outbox.Current,
                 backgroundTasks = background.Running.Select(w => new { w.Name, w.StartedAt }),
                 members = state.Members.Select(m => new

@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace ActorService.Node.Config;
 
 /// <summary><c>actor-service.http</c>: where the node listens and how long a request may take.</summary>
-internal sealed record HttpSettings(string Host, int Port, TimeSpan AskTimeout, TimeSpan RequestTimeout, int MaxBodyBytes);
+internal sealed record HttpSettings(string Host, int Port, TimeSpan AskTimeout, TimeSpan ResendWhenUnsettled, TimeSpan RequestTimeout, int MaxBodyBytes);
 
 /// <summary><c>actor-service.drain</c>: the numbers of the cooperative drain.</summary>
 internal sealed record DrainSettings(
@@ -39,6 +39,7 @@ internal sealed record NodeSettings(
                 s.GetString("http.host"),
                 s.GetInt("http.port"),
                 s.GetTimeSpan("http.ask-timeout"),
+                s.GetTimeSpan("http.resend-when-unsettled"),
                 s.GetTimeSpan("http.request-timeout"),
                 s.GetInt("http.max-body-bytes")),
             Drain: new DrainSettings(

@@ -13,10 +13,10 @@ namespace ActorService.Node.Diagnostics;
 internal sealed class ShardStats(ActorSystem system, IRequiredActor<AccountRegion> region, ILogger<ShardStats> logger) : BackgroundService
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
-    private volatile Snapshot _last = new(0, 0, 0, DateTimeOffset.MinValue);
+    private volatile Snapshot _last = new(0, 0, 0, DateTimeOffset.MinValue, []);
 
-    /// <summary>One answer of the region: shards hosted here, entities in them, shards that did not answer in time.</summary>
-    public sealed record Snapshot(int Shards, long Entities, int Unresponsive, DateTimeOffset At);
+    /// <summary>One answer of the region: shards hosted here (and their ids), entities in them, shards that did not answer in time.</summary>
+    public sealed record Snapshot(int Shards, long Entities, int Unresponsive, DateTimeOffset At, IReadOnlyList<string> ShardIds);
 
     public Snapshot Last => _last;
 
@@ -27,7 +27,8 @@ internal sealed class ShardStats(ActorSystem system, IRequiredActor<AccountRegio
         {
             var target = await region.GetAsync(ct);
             var stats = await target.Ask<ShardRegionStats>(GetShardRegionStats.Instance, AskTimeout, ct);
-            return _last = new Snapshot(stats.Stats.Count, stats.Stats.Values.Sum(v => (long)v), stats.Failed.Count, DateTimeOffset.UtcNow);
+            return _last = new Snapshot(stats.Stats.Count, stats.Stats.Values.Sum(v => (long)v), stats.Failed.Count, DateTimeOffset.UtcNow,
+                stats.Stats.Keys.Order(StringComparer.Ordinal).ToList());
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
         {

@@ -53,7 +53,7 @@ internal static class NodeHost
         s.AddSingleton(level).AddSingleton<LogLevelReloader>();
         s.AddSingleton<IntakeGate>().AddSingleton<ShutdownTimeline>().AddSingleton<ShutdownPlan>();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
-        s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
+        s.AddSingleton(ClusterTimings.From(hocon)).AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
         s.AddNodeHealth();
         s.AddNodeMetrics(node);
         s.AddProblemDetails();
@@ -74,7 +74,8 @@ internal static class NodeHost
                 .WithEventPublisher(resources.Outbox, () => resources.Sink, ledger.Events, sp.GetRequiredService<IBackgroundWork>())
                 .WithAccountSharding(ledger.Accounts)
                 .WithClusterFormation(formation, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterFormation)))
-                .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)));
+                .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)))
+                .WithActors((_, _) => sp.GetRequiredService<ClusterHealth>()); // watches membership from the start
         });
         s.AddHostedService<KeyCleanup>();
         s.AddHostedService(sp => sp.GetRequiredService<ShardStats>());

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ActorService.Actors;
 using ActorService.Actors.Accounts;
+using ActorService.Node.Clustering;
 using ActorService.Node.Config;
 using ActorService.Node.Diagnostics;
 using Akka.Actor;
@@ -12,52 +13,99 @@ namespace ActorService.Node.Http;
 internal abstract record GatewayResult
 {
     public sealed record Reply(object Message, int Attempts) : GatewayResult;
-    /// <summary>No answer within the request timeout. <paramref name="ClusterDegraded"/>: a member was unreachable or this node is leaving.</summary>
+    /// <summary>No answer within the request timeout. <paramref name="ClusterDegraded"/>: the cluster changed while the request waited.</summary>
     public sealed record TimedOut(int Attempts, bool ClusterDegraded) : GatewayResult;
     /// <summary>The drain's request deadline cancelled the request.</summary>
     public sealed record Cancelled : GatewayResult;
 }
 
 /// <summary>
-/// Sends commands to account entities and waits for their reply. An Ask that times out, or an entity that answers
-/// "unavailable", is retried within the request's overall timeout with the <b>same</b> idempotency key, so a message
-/// lost in a hand-off or on a crashed node costs time, never a double write. Reads are retried the same way.
+/// Sends a command to its account entity and waits for the first answer, within <c>http.request-timeout</c>.
+/// <para>
+/// A command can be lost on its way: in a hand-off whose buffer drops it, or on a node that was killed while it held
+/// the shard (until the cluster removes that node, the shard's home still points at it). So while no answer has come,
+/// the gateway sends the command <b>again</b>, with the same idempotency key (the client's or the one the node minted):
+/// every <c>http.ask-timeout</c> in a settled cluster, every <c>http.resend-when-unsettled</c> while the cluster is
+/// changing (see <see cref="ClusterHealth"/>), so a shard that found its new home serves within a fraction of a second.
+/// Earlier sends stay open: the first answer from any of them wins, so a write that did go through is reported as
+/// applied, and a repeat can never apply it twice. An entity that answers "unavailable" (its database refused) is asked
+/// again after a short pause.
+/// </para>
+/// No answer by the deadline: <see cref="GatewayResult.TimedOut"/>, which is a 503 + Retry-After when the cluster
+/// changed meanwhile and a 504 (entity too slow) otherwise. A request never waits past the deadline.
 /// </summary>
-internal sealed class AccountGateway(IRequiredActor<AccountRegion> region, HttpSettings settings, ClusterHealth cluster, NodeMetrics metrics)
+internal sealed class AccountGateway(
+    IRequiredActor<AccountRegion> region, HttpSettings settings, ClusterHealth cluster, NodeMetrics metrics, ILogger<AccountGateway> logger)
 {
-    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan UnavailablePause = TimeSpan.FromMilliseconds(100);
 
     public async Task<GatewayResult> SendAsync(IAccountMessage command, CancellationToken ct)
     {
         var target = region.ActorRef;
         var started = Stopwatch.GetTimestamp();
+        using var sends = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var pending = new List<Task<object>>(4);
         var attempts = 0;
-        string? retryReason = null; // why the previous attempt failed: counted when it is actually retried
-        while (true)
+        object? unavailable = null;
+        var lastSend = TimeSpan.Zero;
+        var sendNow = true;
+        try
         {
-            var left = settings.RequestTimeout - Stopwatch.GetElapsedTime(started);
-            if (left <= TimeSpan.Zero) return new GatewayResult.TimedOut(attempts, cluster.IsDegraded);
-            if (retryReason is not null) metrics.AskRetried(retryReason);
-            attempts++;
-            try
+            while (true)
             {
-                var reply = await target.Ask<object>(command, Min(settings.AskTimeout, left), ct);
-                if (reply is not AccountReplies.Unavailable || Stopwatch.GetElapsedTime(started) + RetryPause >= settings.RequestTimeout)
-                    return new GatewayResult.Reply(reply, attempts);
-                retryReason = "unavailable";
+                var elapsed = Stopwatch.GetElapsedTime(started);
+                var left = settings.RequestTimeout - elapsed;
+                if (left <= TimeSpan.Zero) break;
+                // Re-evaluated at every wake-up, so a request already waiting speeds up as soon as the cluster starts changing.
+                var interval = cluster.IsUnsettled ? settings.ResendWhenUnsettled : settings.AskTimeout;
+                if (sendNow || elapsed - lastSend >= interval)
+                {
+                    if (attempts > 0) metrics.AskRetried(sendNow ? "unavailable" : "timeout");
+                    attempts++;
+                    pending.Add(target.Ask<object>(command, left, sends.Token));
+                    lastSend = elapsed;
+                    sendNow = false;
+                }
+                var wake = Min(Min(lastSend + interval - elapsed, settings.ResendWhenUnsettled), left);
+                var pause = Task.Delay(wake, sends.Token);
+                await Task.WhenAny(pending.Append<Task>(pause));
+                if (ct.IsCancellationRequested) return new GatewayResult.Cancelled();
+
+                for (var i = pending.Count - 1; i >= 0; i--)
+                {
+                    var send = pending[i];
+                    if (!send.IsCompleted) continue;
+                    pending.RemoveAt(i);
+                    if (!send.IsCompletedSuccessfully)
+                    {
+                        // An Ask ends unanswered only at the deadline (its timeout is the time left) or when cancelled.
+                        if (send.Exception?.GetBaseException() is { } error and not AskTimeoutException)
+                            logger.LogWarning(error, "A send of {Command} to account {AccountId} failed", command.GetType().Name, command.AccountId);
+                        continue;
+                    }
+                    if (send.Result is AccountReplies.Unavailable)
+                    {
+                        // Ask again after a short pause (the database may be back), unless another send answers first.
+                        unavailable = send.Result;
+                        var remaining = settings.RequestTimeout - Stopwatch.GetElapsedTime(started);
+                        if (remaining > TimeSpan.Zero)
+                            await Task.Delay(Min(UnavailablePause, remaining), sends.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                        if (ct.IsCancellationRequested) return new GatewayResult.Cancelled();
+                        sendNow = true;
+                        continue;
+                    }
+                    return new GatewayResult.Reply(send.Result, attempts);
+                }
             }
-            catch (AskTimeoutException)
-            {
-                // The message or its reply was lost (hand-off, crashed node, slow commit): try again, same key.
-                retryReason = "timeout";
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return new GatewayResult.Cancelled();
-            }
-            try { await Task.Delay(RetryPause, ct); }
-            catch (OperationCanceledException) { return new GatewayResult.Cancelled(); }
         }
+        finally
+        {
+            await sends.CancelAsync(); // the sends still open stop waiting; a late answer goes to dead letters
+        }
+        if (ct.IsCancellationRequested) return new GatewayResult.Cancelled();
+        return unavailable is not null
+            ? new GatewayResult.Reply(unavailable, attempts)
+            : new GatewayResult.TimedOut(attempts, cluster.WasUnsettledSince(started));
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

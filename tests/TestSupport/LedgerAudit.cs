@@ -1,0 +1,71 @@
+using System.Net;
+
+namespace ActorService.TestSupport;
+
+/// <summary>
+/// Checks the ledger against what the load's client was told. Every deposit carried its own idempotency key, so:
+/// a deposit whose outcome the client never learned (transport error, 5xx) is first resolved the way a real client
+/// would, by sending it again with the same key (applied=false: it had been applied; applied=true: it had not);
+/// then every account's balance must equal the sum of its deposits, exactly. A shortfall is a lost acknowledged write,
+/// an excess a duplicate.
+/// </summary>
+public sealed class LedgerAudit
+{
+    public int Acknowledged { get; private init; }
+    /// <summary>Deposits whose outcome the client never learned.</summary>
+    public int Unknown { get; private init; }
+    /// <summary>Unknown deposits that turned out to have been applied (the answer was lost, the write was not).</summary>
+    public int UnknownButApplied { get; private init; }
+    public int Accounts { get; private init; }
+    public long Lost { get; private init; }
+    public long Duplicated { get; private init; }
+    public IReadOnlyList<string> Mismatches { get; private init; } = [];
+
+    public bool Exact => Lost == 0 && Duplicated == 0 && Mismatches.Count == 0;
+
+    public static async Task<LedgerAudit> RunAsync(IReadOnlyCollection<RequestRecord> records, HttpClient node)
+    {
+        var deposits = records.Where(r => r.IsDeposit).ToList();
+        var unknown = deposits.Where(r => !r.Ok).ToList();
+        var appliedBefore = 0;
+        foreach (var r in unknown)
+        {
+            var again = await Eventually.Get(async () =>
+            {
+                var a = await node.Deposit(r.Account, r.Amount, r.Key);
+                return a.Status == HttpStatusCode.OK ? a : null;
+            }, TimeSpan.FromSeconds(30), $"the repeat of deposit {r.Key} to be answered");
+            if (!again.Applied) appliedBefore++;
+        }
+
+        var expected = deposits.GroupBy(r => r.Account).ToDictionary(g => g.Key, g => g.Sum(r => r.Amount));
+        var mismatches = new List<string>();
+        long lost = 0, duplicated = 0;
+        foreach (var (account, sum) in expected)
+        {
+            var balance = (await Eventually.Get(async () =>
+            {
+                var a = await node.GetAccount(account);
+                return a.Status == HttpStatusCode.OK ? a : null;
+            }, TimeSpan.FromSeconds(30), $"the balance of {account}")).Balance;
+            if (balance == sum) continue;
+            if (balance < sum) lost += sum - balance; else duplicated += balance - sum;
+            mismatches.Add($"{account}: balance {balance}, deposits sum {sum}");
+        }
+        return new LedgerAudit
+        {
+            Acknowledged = deposits.Count - unknown.Count,
+            Unknown = unknown.Count,
+            UnknownButApplied = appliedBefore,
+            Accounts = expected.Count,
+            Lost = lost,
+            Duplicated = duplicated,
+            Mismatches = mismatches,
+        };
+    }
+
+    public override string ToString() =>
+        $"{Acknowledged} acknowledged deposits, {Unknown} with unknown outcome ({UnknownButApplied} of them had been applied), " +
+        $"{Accounts} accounts checked: lost {Lost}, duplicated {Duplicated}" +
+        (Mismatches.Count == 0 ? "" : "; mismatches: " + string.Join("; ", Mismatches.Take(10)));
+}
