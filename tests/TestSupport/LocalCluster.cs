@@ -41,14 +41,18 @@ public sealed class LocalCluster : IAsyncDisposable
     public static string Database => Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } ? "postgres" : "sqlite (shared file, WAL)";
 
     /// <summary>Starts <paramref name="size"/> nodes at once and waits until each is ready and sees all of them Up.</summary>
-    public static async Task<LocalCluster> StartAsync(string name, int size, Func<NodeLaunch, NodeLaunch>? customize = null, TimeSpan? within = null)
+    public static Task<LocalCluster> StartAsync(string name, int size, Func<NodeLaunch, NodeLaunch>? customize = null, TimeSpan? within = null) =>
+        StartAsync(name, size, customize is null ? null : (_, l) => customize(l), within);
+
+    /// <summary>As above; <paramref name="customize"/> gets each node's index (0-based) and its default launch.</summary>
+    public static async Task<LocalCluster> StartAsync(string name, int size, Func<int, NodeLaunch, NodeLaunch>? customize, TimeSpan? within = null)
     {
         var dir = Repo.NewWorkDir(name);
         var data = Path.Combine(dir, "data");
         var ports = Enumerable.Range(0, size).Select(_ => (Http: Ports.Free(), Cluster: Ports.Free())).ToArray();
         var seeds = ports.Take(Math.Min(2, size)).Select(p => $"127.0.0.1:{p.Cluster}").ToArray();
         var postgres = Environment.GetEnvironmentVariable(PostgresVariable);
-        var launches = ports.Select(p =>
+        var launches = ports.Select((p, i) =>
         {
             var launch = new NodeLaunch(p.Http, p.Cluster, data)
             {
@@ -56,7 +60,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 AdminToken = AdminToken,
                 ExtraArgs = postgres is { Length: > 0 } ? ["--postgres", postgres] : [],
             };
-            return customize is null ? launch : customize(launch);
+            return customize is null ? launch : customize(i, launch);
         }).ToArray();
         var cluster = new LocalCluster(dir, launches);
         try
