@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# A three-node ActorService cluster on 127.0.0.1 behind HAProxy, for trying the drain and the cluster by hand.
+#
+#   deploy/local/cluster.sh up        build the node, start 3 nodes (one shared database) and HAProxy on :8080
+#   deploy/local/cluster.sh roll [V]  rolling restart: each node in turn SIGTERM -> exit -> start (app-version V) -> ready
+#   deploy/local/cluster.sh kill [N]  SIGKILL node N (default 1), show the cluster recovering, start it again
+#   deploy/local/cluster.sh status    processes, readiness, HAProxy's view, cluster members
+#   deploy/local/cluster.sh down      stop everything this script started (by PID), HAProxy last
+#
+# Everything lives in .local-cluster/ at the repository root: pid files, logs, the SQLite database, haproxy.cfg.
+# Nodes get SIGTERM on down, so they drain like they would in production. Every exported ACTORSERVICE_* variable
+# reaches all nodes (e.g. ACTORSERVICE_LOG_LEVEL=Debug). Ports: HAProxy 8080 (stats on 8404), nodes HTTP 8081-8083,
+# remoting 4051-4053; change them with LB_PORT, STATS_PORT, HTTP_BASE, CLUSTER_BASE. LB_RETRY=conn-failure lets HAProxy
+# retry connections that could not be opened (the kill -9 test's setting); by default it never retries (the rolling one).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+STATE=${STATE_DIR:-$ROOT/.local-cluster}
+LB_PORT=${LB_PORT:-8080}
+STATS_PORT=${STATS_PORT:-8404}
+HTTP_BASE=${HTTP_BASE:-8081}
+CLUSTER_BASE=${CLUSTER_BASE:-4051}
+NODES=3
+DLL=$ROOT/src/Node/bin/Release/net10.0/ActorService.Node.dll
+
+http_port() { echo $((HTTP_BASE + $1 - 1)); }
+cluster_port() { echo $((CLUSTER_BASE + $1 - 1)); }
+pid_of() { cat "$STATE/$1.pid" 2>/dev/null || true; }
+running() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; } # an exited, unreaped process is gone
+alive() { running "$(pid_of "$1")"; }
+now_ms() { date +%s%3N; }
+say() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*"; }
+token() { cat "$STATE/admin-token"; }
+
+need_tools() {
+  command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
+  if ! command -v haproxy >/dev/null; then
+    say "installing haproxy (Debian package)"
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends haproxy >/dev/null
+  fi
+}
+
+write_haproxy_cfg() {
+  local retries="retries 0
+  no option redispatch"
+  [ "${LB_RETRY:-}" = conn-failure ] && retries="retries 3
+  retry-on conn-failure
+  option redispatch 1"
+  {
+    cat <<CFG
+# Written by deploy/local/cluster.sh. Active checks on /health/ready every 500 ms: a draining node (readiness 503)
+# is taken out after 2 failed checks (<= 1 s), well within the nodes' 2 s --lb-delay, so no request meets a closed port.
+global
+  maxconn 4096
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 1s
+  timeout client 30s
+  timeout server 20s        # longer than the node's 10 s request timeout: the node always answers first
+  timeout http-keep-alive 10s
+  timeout check 1s
+  $retries
+frontend ledger
+  bind 127.0.0.1:$LB_PORT
+  default_backend nodes
+backend nodes
+  balance roundrobin
+  option httpchk GET /health/ready
+  http-check expect status 200
+  default-server inter 500ms fall 2 rise 2
+CFG
+    for i in $(seq 1 $NODES); do echo "  server node$i 127.0.0.1:$(http_port "$i") check"; done
+    cat <<CFG
+listen stats
+  bind 127.0.0.1:$STATS_PORT
+  stats enable
+  stats uri /stats
+CFG
+  } > "$STATE/haproxy.cfg"
+  haproxy -c -q -f "$STATE/haproxy.cfg"
+}
+
+start_node() { # $1 = node number, $2 = app version (optional)
+  local i=$1 version=${2:-}
+  local seeds="127.0.0.1:$(cluster_port 1),127.0.0.1:$(cluster_port 2)"
+  local args=(--http-port "$(http_port "$i")" --cluster-port "$(cluster_port "$i")" --seeds "$seeds"
+              --data-dir "$STATE/data" --lb-delay 2s --admin-token "$(token)" --report-path "$STATE/node$i-shutdown.json")
+  [ -n "$version" ] && args+=(--app-version "$version")
+  echo "---- start $(date -Is) ${version:+app-version $version}" >> "$STATE/node$i.log"
+  nohup dotnet "$DLL" "${args[@]}" >> "$STATE/node$i.log" 2>&1 &
+  echo $! > "$STATE/node$i.pid"
+}
+
+wait_ready() { # $1 = node number
+  local port; port=$(http_port "$1")
+  for _ in $(seq 1 600); do
+    alive "node$1" || { echo "node$1 exited; see $STATE/node$1.log" >&2; tail -20 "$STATE/node$1.log" >&2; exit 1; }
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready")" = 200 ] && return 0
+    sleep 0.1
+  done
+  echo "node$1 not ready after 60 s; see $STATE/node$1.log" >&2; exit 1
+}
+
+haproxy_state() { # $1 = server name -> UP / DOWN / ...
+  curl -s "http://127.0.0.1:$STATS_PORT/stats;csv" | awk -F, -v s="$1" '$1=="nodes" && $2==s {print $18}'
+}
+
+wait_haproxy() { # $1 = server name, $2 = state
+  for _ in $(seq 1 300); do [ "$(haproxy_state "$1")" = "$2" ] && return 0; sleep 0.1; done
+  echo "HAProxy did not see $1 $2 within 30 s" >&2; exit 1
+}
+
+members_up() { # $1 = node number -> number of members Up on that node
+  curl -s -H "Authorization: Bearer $(token)" "http://127.0.0.1:$(http_port "$1")/admin/status" | grep -o '"status":"Up"' | wc -l
+}
+
+wait_members() { # $1 = count, asked of every running node
+  local i ok
+  for _ in $(seq 1 600); do
+    ok=1
+    for i in $(seq 1 $NODES); do alive "node$i" && [ "$(members_up "$i")" != "$1" ] && ok=0; done
+    [ $ok = 1 ] && return 0
+    sleep 0.1
+  done
+  echo "the cluster did not reach $1 members Up within 60 s" >&2; exit 1
+}
+
+wait_gone() { # $1 = name; prints milliseconds waited
+  local pid start; pid=$(pid_of "$1"); start=$(now_ms)
+  while running "$pid"; do sleep 0.05; done
+  echo $(( $(now_ms) - start ))
+}
+
+cmd_up() {
+  mkdir -p "$STATE/data"
+  for i in $(seq 1 $NODES); do alive "node$i" && { echo "node$i already runs (pid $(pid_of "node$i")); run down first" >&2; exit 1; }; done
+  need_tools
+  say "building the node (Release)"
+  dotnet build "$ROOT/src/Node" -c Release -nologo -v quiet >/dev/null
+  [ -f "$STATE/admin-token" ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/admin-token"
+  write_haproxy_cfg
+  for i in $(seq 1 $NODES); do start_node "$i"; done
+  for i in $(seq 1 $NODES); do wait_ready "$i"; say "node$i ready on :$(http_port "$i") (pid $(pid_of "node$i"))"; done
+  wait_members $NODES
+  nohup haproxy -db -f "$STATE/haproxy.cfg" >> "$STATE/haproxy.log" 2>&1 &
+  echo $! > "$STATE/haproxy.pid"
+  for i in $(seq 1 $NODES); do wait_haproxy "node$i" UP; done
+  say "cluster of $NODES up; HAProxy on http://127.0.0.1:$LB_PORT (stats http://127.0.0.1:$STATS_PORT/stats); admin token in $STATE/admin-token"
+}
+
+cmd_roll() {
+  local version=${1:-}
+  for i in $(seq 1 $NODES); do
+    alive "node$i" || { echo "node$i is not running" >&2; exit 1; }
+    say "node$i: SIGTERM (pid $(pid_of "node$i"))"
+    kill -TERM "$(pid_of "node$i")"
+    local took; took=$(wait_gone "node$i")
+    say "node$i: exited after $took ms: $(grep -o 'finished in [0-9]* ms, exit code [0-9]*' "$STATE/node$i.log" | tail -1)"
+    local start; start=$(now_ms)
+    start_node "$i" "$version"
+    wait_ready "$i"
+    say "node$i: ready again after $(( $(now_ms) - start )) ms${version:+ (app-version $version)}"
+    wait_haproxy "node$i" UP
+    wait_members $NODES
+    say "node$i: UP in HAProxy, $NODES members Up"
+  done
+}
+
+cmd_kill() {
+  local i=${1:-1}
+  alive "node$i" || { echo "node$i is not running" >&2; exit 1; }
+  local survivor=1; [ "$i" = 1 ] && survivor=2
+  say "node$i: SIGKILL (pid $(pid_of "node$i"))"
+  local killed; killed=$(now_ms)
+  kill -KILL "$(pid_of "node$i")"
+  wait_gone "node$i" >/dev/null
+  for _ in $(seq 1 600); do [ "$(members_up "$survivor")" = $((NODES - 1)) ] && break; sleep 0.1; done
+  say "node$i: removed from the cluster $(( $(now_ms) - killed )) ms after the kill (node$survivor sees $((NODES - 1)) members Up)"
+  start_node "$i"
+  wait_ready "$i"
+  wait_members $NODES
+  wait_haproxy "node$i" UP
+  say "node$i: back, $NODES members Up, UP in HAProxy, $(( $(now_ms) - killed )) ms after the kill"
+}
+
+cmd_status() {
+  for i in $(seq 1 $NODES); do
+    if alive "node$i"; then
+      printf 'node%s pid %-7s :%s ready %s, members Up %s, HAProxy %s\n' "$i" "$(pid_of "node$i")" "$(http_port "$i")" \
+        "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(http_port "$i")/health/ready")" "$(members_up "$i")" "$(haproxy_state "node$i")"
+    else
+      printf 'node%s not running\n' "$i"
+    fi
+  done
+  if alive haproxy; then echo "haproxy pid $(pid_of haproxy) on :$LB_PORT"; else echo "haproxy not running"; fi
+}
+
+cmd_down() {
+  # One node at a time, newest slot first: each hands its shards to the nodes still running and leaves a cluster
+  # that can confirm it (stopping all at once leaves the last ones waiting for each other until their deadlines).
+  local i
+  for i in $(seq $NODES -1 1); do
+    if alive "node$i"; then
+      say "node$i: SIGTERM (pid $(pid_of "node$i"))"
+      kill -TERM "$(pid_of "node$i")"
+      local took; took=$(wait_gone "node$i")
+      say "node$i: exited after $took ms: $(grep -o 'finished in [0-9]* ms, exit code [0-9]*' "$STATE/node$i.log" | tail -1)"
+    fi
+    rm -f "$STATE/node$i.pid"
+  done
+  if alive haproxy; then kill -TERM "$(pid_of haproxy)"; wait_gone haproxy >/dev/null; say "haproxy stopped"; fi
+  rm -f "$STATE/haproxy.pid"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  roll) cmd_roll "${2:-}" ;;
+  kill) cmd_kill "${2:-1}" ;;
+  status) cmd_status ;;
+  down) cmd_down ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
