@@ -1,0 +1,54 @@
+using System.Net;
+using ActorService.TestSupport;
+using Xunit;
+
+namespace ActorService.Cluster.Tests;
+
+/// <summary>
+/// A request that finds no answer within the request timeout: 504 when the entity itself was slow in a steady cluster,
+/// 503 + Retry-After when the cluster was changing (its node died): the client should come back, not give up.
+/// </summary>
+public sealed class TimeoutAnswerSpecs
+{
+    // A short request timeout makes the case quick; settle 0s: only a member that is not Up counts as a change.
+    private static readonly string[] SteadySingleNode = ["actor-service.http.request-timeout = 2s", "actor-service.cluster.settle = 0s"];
+
+    [Fact]
+    public async Task Should_answer_504_when_the_entity_is_too_slow_in_a_steady_cluster()
+    {
+        await using var node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("slow")) with { Hocon = SteadySingleNode });
+        var answer = await node.Http.Deposit("slow-account", 5, key: "slow-1", delayMs: 4000);
+        Assert.True(answer.Status == HttpStatusCode.GatewayTimeout && answer.ProblemType?.EndsWith("/timeout") == true, $"slow entity in a steady cluster: {answer}");
+    }
+
+    [Fact]
+    public async Task Should_answer_503_with_retry_after_when_the_node_of_the_entity_dies()
+    {
+        // The dead node's shards are reallocated only 15 s after it is removed (down-removal-margin), so a request for
+        // them cannot be served within its 4 s: it times out while the cluster is changing (unreachable, downed, removed).
+        await using var cluster = await LocalCluster.StartAsync("degraded", 3, l => l with
+        {
+            Hocon = ["actor-service.http.request-timeout = 4s", "akka.cluster.down-removal-margin = 15s"],
+        });
+        var probe = new ShardProbe(ClusterScenario.ShardCount, "degraded");
+        foreach (var account in probe.Accounts) await cluster[0].Http.GetAccount(account);
+        var shard = int.Parse((await LocalCluster.StatusAsync(cluster[2])).GetProperty("shardIds").EnumerateArray().First().GetString()!);
+        var account3 = probe.Accounts[shard];
+
+        cluster[2].Signal(Signals.SIGKILL);
+        await cluster[2].WaitForExitAsync(TimeSpan.FromSeconds(10));
+        var answer = await cluster[0].Http.Deposit(account3, 5, key: "degraded-1");
+        Assert.True(answer.Status == HttpStatusCode.ServiceUnavailable && answer.ProblemType?.EndsWith("/cluster-degraded") == true,
+            $"write to {account3} (shard {shard}, on the killed node3): {answer}");
+        Assert.True(answer.Response.Headers.RetryAfter?.Delta > TimeSpan.Zero, $"503 without Retry-After: {answer.Response.Headers}");
+
+        // Retrying with the same key, as the answer invites, applies the deposit exactly once once the shard moved.
+        var retried = await Eventually.Get(async () =>
+        {
+            var a = await cluster[1].Http.Deposit(account3, 5, key: "degraded-1");
+            return a.Status == HttpStatusCode.OK ? a : null;
+        }, TimeSpan.FromSeconds(45), $"the retried deposit to {account3}");
+        Assert.Equal(5, (await cluster[0].Http.GetAccount(account3)).Balance);
+        Assert.True(retried.Balance == 5, $"retried deposit: {retried}");
+    }
+}
