@@ -71,11 +71,13 @@ internal sealed class AccountGateway(
                 await Task.WhenAny(pending.Append<Task>(pause));
                 if (ct.IsCancellationRequested) return new GatewayResult.Cancelled();
 
-                for (var i = pending.Count - 1; i >= 0; i--)
+                // Oldest send first: when several answered, the original's answer is the true one (a repeat of an
+                // applied write answers "already applied"), and the entity answers them in the order it got them.
+                for (var i = 0; i < pending.Count; i++)
                 {
                     var send = pending[i];
                     if (!send.IsCompleted) continue;
-                    pending.RemoveAt(i);
+                    pending.RemoveAt(i--);
                     if (!send.IsCompletedSuccessfully)
                     {
                         // An Ask ends unanswered only at the deadline (its timeout is the time left) or when cancelled.
