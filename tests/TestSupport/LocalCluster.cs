@@ -5,14 +5,14 @@ namespace ActorService.TestSupport;
 
 /// <summary>
 /// N real node processes on 127.0.0.1 forming one cluster from a seed list (the first two nodes), sharing one
-/// database: the SQLite file in a shared data folder, or PostgreSQL when <c>ACTORSERVICE_TEST_POSTGRES</c> holds an
-/// Npgsql connection string (the nodes then get <c>--postgres</c>). Each slot keeps its ports across restarts, like a
-/// pod that comes back with the same address.
+/// database: a fresh PostgreSQL database on the private test server when <c>ACTORSERVICE_TEST_POSTGRES</c> is set (the
+/// README's test command sets it; the nodes then get <c>--postgres</c>), otherwise the SQLite file in a shared data
+/// folder (WAL, several processes on one machine). Each slot keeps its ports across restarts, like a pod that comes
+/// back with the same address.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
     public const string AdminToken = "cluster-test-admin";
-    public const string PostgresVariable = "ACTORSERVICE_TEST_POSTGRES";
 
     private readonly NodeLaunch[] _launches;
     private readonly NodeProcess?[] _nodes;
@@ -38,7 +38,9 @@ public sealed class LocalCluster : IAsyncDisposable
     public IEnumerable<NodeProcess> Running => _nodes.Where(n => n is { HasExited: false })!;
 
     /// <summary>Where the shared database lives, for the report.</summary>
-    public static string Database => Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } ? "postgres" : "sqlite (shared file, WAL)";
+    public static string Database => UsesPostgres ? "postgres" : "sqlite (shared file, WAL)";
+
+    private static bool UsesPostgres => Environment.GetEnvironmentVariable(TestServices.PostgresVariable) is { Length: > 0 };
 
     /// <summary>Starts <paramref name="size"/> nodes at once and waits until each is ready and sees all of them Up.</summary>
     public static Task<LocalCluster> StartAsync(string name, int size, Func<NodeLaunch, NodeLaunch>? customize = null, TimeSpan? within = null) =>
@@ -51,7 +53,7 @@ public sealed class LocalCluster : IAsyncDisposable
         var data = Path.Combine(dir, "data");
         var ports = Enumerable.Range(0, size).Select(_ => (Http: Ports.Free(), Cluster: Ports.Free())).ToArray();
         var seeds = ports.Take(Math.Min(2, size)).Select(p => $"127.0.0.1:{p.Cluster}").ToArray();
-        var postgres = Environment.GetEnvironmentVariable(PostgresVariable);
+        var postgres = UsesPostgres ? await TestServices.NewPostgresDatabase(name) : null;
         var launches = ports.Select((p, i) =>
         {
             var launch = new NodeLaunch(p.Http, p.Cluster, data)
