@@ -22,7 +22,8 @@ internal static class SerilogSetup
             .MinimumLevel.ControlledBy(level)
             // Framework chatter stays quiet unless it matters; our own categories follow the switch.
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Warning)
+            // A 503 readiness is the drain working as designed; the health check service would log each probe as an error.
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .Enrich.FromLogContext()
             .Enrich.With<ShutdownIdEnricher>()   // before the suffix enricher, which renders it

@@ -168,7 +168,9 @@ internal sealed class ShutdownPlan(
     private async Task<Done> DrainBackgroundWork()
     {
         using var _ = timeline.Scope(logger);
+        var running = string.Join(" ", background.Running.Select(w => w.Name));
         var report = await background.StopAsync(drain.BackgroundDeadline, drain.CancelGrace);
+        timeline.Note(PhaseServiceStop, "backgroundWork", running);
         timeline.Note(PhaseServiceStop, "backgroundRunning", report.RunningAtStart);
         timeline.Note(PhaseServiceStop, "backgroundFinished", report.Finished);
         timeline.Note(PhaseServiceStop, "backgroundCancelled", report.FinishedAfterCancel);
