@@ -26,6 +26,23 @@ internal static class AdminApi
             return TypedResults.Accepted((string?)null, new { status = "draining", reason = "admin" });
         });
 
+        // Tells a member (this node or another) to leave the cluster gracefully: the member that leaves runs the same
+        // drain as SIGTERM (reason "left-the-cluster") and exits. The operator's "take that node out" button.
+        admin.MapPost("/cluster/leave", IResult (string address, ActorSystem system) =>
+        {
+            Address target;
+            try { target = Address.Parse(address); }
+            catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
+            {
+                return Problems.Create(400, "invalid-address", "Invalid member address", "Expected an Akka address such as akka.tcp://actor-service@127.0.0.1:4053.");
+            }
+            var cluster = Cluster.Get(system);
+            if (!cluster.State.Members.Any(m => m.Address == target))
+                return Problems.Create(404, "member-not-found", "Not a member", $"{target} is not a member of this cluster.");
+            cluster.Leave(target);
+            return TypedResults.Accepted((string?)null, new { status = "leaving", address = target.ToString() });
+        });
+
         // Everything an operator asks first, in one JSON document; during a drain it names the phase running now.
         // Served until intake closes (service-unbind): like every non-probe request it then gets 503.
         admin.MapGet("/status", async (ActorSystem system, NodeSettings settings, IntakeGate gate, ReadinessState readiness,
