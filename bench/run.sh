@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The benchmark command: builds Release, runs the chosen scenarios and writes the results table.
+#
+#   bench/run.sh [quick|all|throughput|drain|memory] [--rounds N] [--seconds N]
+#
+# "all" (the default, ~20 min) is the set whose table goes into bench/RESULTS.md and the README; the other sets write
+# only bench/results-raw/<run>/RESULTS.md. Every process the run starts (nodes, the baseline, HAProxy, PostgreSQL,
+# wrk) is recorded by PID, and this script's exit trap stops whatever is still running, by PID, however the run ends.
+# Needs: the .NET SDK, wrk and haproxy (Debian packages), and postgresql for the PostgreSQL scenario.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-all}" in -h|--help) set -- --help ;; esac
+for tool in wrk haproxy; do
+  command -v "$tool" >/dev/null || { echo "bench: '$tool' is not installed (apt-get install $tool)" >&2; exit 1; }
+done
+
+BENCH_PID_DIR=$(mktemp -d /tmp/actorservice-bench-pids.XXXXXX)
+export BENCH_PID_DIR
+cleanup() {
+  local pid left=()
+  for f in "$BENCH_PID_DIR"/*; do
+    [ -e "$f" ] || continue
+    pid=$(basename "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "bench: stopping leftover $(cat "$f") (pid $pid)" >&2
+      kill -TERM "$pid" 2>/dev/null || true
+      left+=("$pid")
+    fi
+  done
+  for pid in "${left[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  rm -rf "$BENCH_PID_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== build (Release)"
+for project in src/Node bench/Baseline bench/Runner; do
+  dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly || { echo "bench: building $project failed" >&2; exit 1; }
+done
+
+dotnet bench/Runner/bin/Release/net10.0/ActorService.Bench.Runner.dll "$@"
