@@ -204,19 +204,4 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
         await ExpectTerminatedAsync(account);
         Assert.Equal(15, (await _store.LoadAccountAsync("a10", CancellationToken.None))!.Balance);
     }
-
-    [Fact]
-    public async Task Should_ask_its_shard_to_passivate_it_when_idle()
-    {
-        var parent = CreateTestProbe();
-        var account = parent.ChildActorOf(AccountActor.Props("a11", _db, _cache, LedgerTestBed.Accounts(TimeSpan.FromMinutes(2))));
-        account.Tell(new GetBalance("a11", null));
-        await ExpectMsgAsync<NotFound>();
-        var scheduler = (TestScheduler)Sys.Scheduler;
-        scheduler.Advance(TimeSpan.FromMinutes(1));
-        await parent.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
-        scheduler.Advance(TimeSpan.FromMinutes(1.5));
-        var passivate = await parent.ExpectMsgAsync<Passivate>();
-        Assert.Same(StopEntity.Instance, passivate.StopMessage);
-    }
 }
