@@ -6,14 +6,19 @@
 # "all" (the default, ~20 min) is the set whose table goes into bench/RESULTS.md and the README; the other sets write
 # only bench/results-raw/<run>/RESULTS.md. Every process the run starts (nodes, the baseline, HAProxy, PostgreSQL,
 # wrk) is recorded by PID, and this script's exit trap stops whatever is still running, by PID, however the run ends.
-# Needs: the .NET SDK, wrk and haproxy (Debian packages), and postgresql for the PostgreSQL scenario.
+# Needs the .NET SDK; installs what else is missing from Debian packages (wrk; PostgreSQL and HAProxy through
+# scripts/install-test-deps.sh, as the test command does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 case "${1:-all}" in -h|--help) set -- --help ;; esac
-for tool in wrk haproxy; do
-  command -v "$tool" >/dev/null || { echo "bench: '$tool' is not installed (apt-get install $tool)" >&2; exit 1; }
-done
+scripts/install-test-deps.sh >/dev/null || { echo "bench: installing PostgreSQL/HAProxy failed" >&2; exit 1; }
+if ! command -v wrk >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "bench: installing wrk"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null \
+    || { echo "bench: installing wrk failed" >&2; exit 1; }
+fi
 
 BENCH_PID_DIR=$(mktemp -d /tmp/actorservice-bench-pids.XXXXXX)
 export BENCH_PID_DIR
