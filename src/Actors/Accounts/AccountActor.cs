@@ -232,6 +232,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
     private void EnterReady()
     {
         _timeout?.Cancel();
+        _timeout = null; // an idle entity keeps no timer object alive: a million of them must stay small
         _inFlight = null;
         _checking = null;
         _state = State.Ready;
@@ -485,7 +486,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
 
     private void UnstashAll()
     {
-        LedgerMetrics.EntityStashChanged(-_stashed);
+        if (_stashed != 0) LedgerMetrics.EntityStashChanged(-_stashed); // usually nothing was stashed: no metric to move
         _stashed = 0;
         Stash.UnstashAll();
     }
@@ -506,7 +507,26 @@ public sealed class AccountActor : UntypedActor, IWithStash
     }
 
     public static Props Props(string accountId, IActorRef db, IActorRef cache, AccountSettings settings, ILogger? logger = null) =>
-        Akka.Actor.Props.Create(() => new AccountActor(accountId, db, cache, settings, logger ?? NullLogger.Instance));
+        Akka.Actor.Props.CreateBy(new Producer(accountId, db, cache, settings, logger ?? NullLogger.Instance));
+
+    /// <summary>
+    /// One <see cref="Akka.Actor.Props"/> for every entity of the shard region: each entity takes its account id from its
+    /// actor name, which sharding sets to the (escaped) entity id. An expression-built Props per activation cost a
+    /// Props, an argument array and an expression tree each, and Akka compiled the expression's <c>??</c> argument into a
+    /// delegate at every activation (bench/ measured activations at 2,000/s with it).
+    /// </summary>
+    public static Props ForShardRegion(IActorRef db, IActorRef cache, AccountSettings settings, ILogger logger) =>
+        Akka.Actor.Props.CreateBy(new Producer(null, db, cache, settings, logger));
+
+    private sealed class Producer(string? accountId, IActorRef db, IActorRef cache, AccountSettings settings, ILogger logger) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(AccountActor);
+
+        public ActorBase Produce() =>
+            new AccountActor(accountId ?? Uri.UnescapeDataString(Context.Self.Path.Name), db, cache, settings, logger);
+
+        public void Release(ActorBase actor) { }
+    }
 }
 
 /// <summary>Registers the account shard region with Akka.Hosting.</summary>
@@ -522,7 +542,8 @@ public static class AccountShardingSetup
                 var cache = registry.Get<SnapshotCache>();
                 var logger = resolver.GetService<ILoggerFactory>().CreateLogger<AccountActor>();
                 // The counting mailbox gives the node its entity mailbox depth (a metric and the drain samples).
-                return id => AccountActor.Props(id, db, cache, settings, logger).WithMailbox(EntityMailbox.ConfigPath);
+                var props = AccountActor.ForShardRegion(db, cache, settings, logger).WithMailbox(EntityMailbox.ConfigPath);
+                return _ => props;
             },
             new AccountMessageExtractor(settings.ShardCount),
             new ShardOptions
