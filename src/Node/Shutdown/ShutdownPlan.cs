@@ -22,6 +22,7 @@ namespace ActorService.Node.Shutdown;
 /// before-service-unbind            stop-being-ready       readiness 503; keep serving for drain.lb-delay
 /// service-unbind                   close-intake           new requests → 503 + Retry-After + Connection: close;
 ///                                                         after drain.refuse-window the listener closes, idle connections close
+///                                                         (the window runs beside the phases below; the host waits for it)
 /// service-requests-done            drain-requests         wait for accepted requests; at drain.request-deadline cancel them (→ 503)
 /// service-stop                     drain-background-work  wait for tracked background work; at drain.background-deadline cancel it
 /// cluster-sharding-shutdown-region (Akka) region-shutdown shards hand off; entities finish their mailboxes, then StopEntity
@@ -121,23 +122,35 @@ internal sealed class ShutdownPlan(
         return Done.Instance;
     }
 
-    private async Task<Done> CloseIntake()
+    private Task<Done> CloseIntake()
     {
         using var _ = timeline.Scope(logger);
         gate.Close();
         timeline.Note(PhaseServiceUnbind, "inFlightAtClose", gate.InFlight);
         logger.LogInformation("Intake closed: new requests get 503 + Retry-After + Connection: close; {InFlight} accepted requests still running", gate.InFlight);
+        _serverStopped = CloseListenerAfterRefuseWindow();
+        return Task.FromResult(Done.Instance);
+    }
+
+    /// <summary>
+    /// The refuse window runs beside the rest of the drain rather than before it: meanwhile the accepted requests finish,
+    /// shards hand off and the node leaves the cluster, none of which a request refused at the gate touches. Waited
+    /// for in sequence it added the whole window to every drain (bench/ measured 0.5 s of a 2.2 s drain overhead).
+    /// <see cref="HttpDrained"/>, which holds the host's own stop of Kestrel, still waits for it.
+    /// </summary>
+    private async Task CloseListenerAfterRefuseWindow()
+    {
         await Task.Delay(drain.RefuseWindow);
         // Stops accepting connections and closes idle ones; waits for active requests until the deadline token fires.
-        _serverStopped = server.StopAsync(_serverStopDeadline.Token);
+        var stopping = server.StopAsync(_serverStopDeadline.Token);
         timeline.Note(PhaseServiceUnbind, "refusedAtGate", gate.Refused);
-        logger.LogInformation("HTTP listener closed after a {Window} refuse window; {Refused} requests refused at the gate", drain.RefuseWindow, gate.Refused);
-        return Done.Instance;
+        logger.LogInformation("HTTP listener closing after a {Window} refuse window; {Refused} requests refused at the gate", drain.RefuseWindow, gate.Refused);
+        await stopping;
     }
 
     private async Task<Done> DrainRequests()
     {
-        using var _ = timeline.Scope(logger);
+        using var scope = timeline.Scope(logger);
         var atStart = gate.InFlight;
         var drained = await Finishes(gate.Drained, drain.RequestDeadline);
         var cancelled = 0;
@@ -150,19 +163,31 @@ internal sealed class ShutdownPlan(
             if (!await Finishes(gate.Drained, drain.CancelGrace))
                 timeline.Abandon($"{gate.InFlight} HTTP requests still running {drain.CancelGrace.TotalSeconds:0.#} s after cancellation");
         }
-        // The handlers are done, but Kestrel may still be flushing their last bytes: let the graceful stop finish
-        // (it closes each connection after its response) and abort connections only if that outlasts the grace.
-        if (!await Finishes(_serverStopped, drain.CancelGrace))
-        {
-            await _serverStopDeadline.CancelAsync();
-            await Finishes(_serverStopped, drain.CancelGrace);
-        }
         timeline.Note(PhaseServiceRequestsDone, "inFlightAtStart", atStart);
         timeline.Note(PhaseServiceRequestsDone, "cancelledAtDeadline", cancelled);
         timeline.Note(PhaseServiceRequestsDone, "acceptedTotal", gate.Accepted);
         logger.LogInformation("HTTP drained: {AtStart} requests were in flight, {Cancelled} cancelled at the deadline", atStart, cancelled);
-        _httpDrained.TrySetResult();
+        _ = FinishServerStop(); // completes HttpDrained when the listener has closed
         return Done.Instance;
+    }
+
+    /// <summary>The listener closes at the end of the refuse window; then the host may stop Kestrel (<see cref="HttpDrained"/>).</summary>
+    private async Task FinishServerStop()
+    {
+        try
+        {
+            // The handlers are done, but Kestrel may still be flushing their last bytes: let the graceful stop finish
+            // (it closes each connection after its response) and abort connections only if that outlasts the grace.
+            if (!await Finishes(_serverStopped, drain.RefuseWindow + drain.CancelGrace))
+            {
+                await _serverStopDeadline.CancelAsync();
+                await Finishes(_serverStopped, drain.CancelGrace);
+            }
+        }
+        finally
+        {
+            _httpDrained.TrySetResult();
+        }
     }
 
     private async Task<Done> DrainBackgroundWork()
