@@ -25,7 +25,10 @@ internal sealed class Throughput(BenchContext bench, ResultBook book)
     public const int Accounts = 10_000;
     private readonly Wrk _wrk = new(bench);
 
-    public async Task RunAsync(string id, string title, string mode, IReadOnlyList<Target> targets, int rounds, IReadOnlyList<Ratio> ratios)
+    /// <param name="alsoAt">When set, one more round at this many connections (same targets), reported as the first
+    /// ratio's value at that concurrency: how much of the gap is latency (a durable write waits for its commit) rather than work.</param>
+    public async Task RunAsync(string id, string title, string mode, IReadOnlyList<Target> targets, int rounds, IReadOnlyList<Ratio> ratios,
+        int? alsoAt = null)
     {
         var dir = bench.NewDir(id);
         var wrkLog = Path.Combine(dir, "wrk.log");
@@ -73,6 +76,24 @@ internal sealed class Throughput(BenchContext bench, ResultBook book)
                 book.Add(new ResultRow(title, ratio.Measured,
                     $"{value} ({ratio.Numerator} {Rps(medNum)}, {ratio.Denominator} {Rps(medDen)} req/s)", target, verdict));
                 book.Detail(title, $"{ratio.Numerator} ÷ {ratio.Denominator} per round: {string.Join(", ", perRound.Select(x => x.ToString("0.000", CultureInfo.InvariantCulture)))}");
+            }
+
+            if (alsoAt is { } connections)
+            {
+                var first = ratios[0];
+                var at = new Dictionary<string, WrkResult>();
+                foreach (var name in new[] { first.Denominator, first.Numerator })
+                {
+                    var s = services.Single(x => x.Name == name);
+                    var result = await _wrk.RunAsync(s.Url, mode, Accounts, "acc-", bench.Options.Measure, wrkLog, connections);
+                    Check(title, s, result, $"{connections} connections");
+                    at[name] = result;
+                }
+                var value = at[first.Numerator].RequestsPerSecond / at[first.Denominator].RequestsPerSecond;
+                book.Detail(title, $"one round at {connections} connections: " + string.Join("; ", at.Select(kv =>
+                    $"{kv.Key} {Rps(kv.Value.RequestsPerSecond)} req/s (p50 {Ms(kv.Value.P50Us)}, p99 {Ms(kv.Value.P99Us)})")));
+                book.Add(new ResultRow(title, $"{first.Measured}, at {connections} connections (one round)",
+                    $"{F2(value)} ({first.Numerator} {Rps(at[first.Numerator].RequestsPerSecond)}, {first.Denominator} {Rps(at[first.Denominator].RequestsPerSecond)} req/s)", "", Verdict.Info));
             }
         }
         finally

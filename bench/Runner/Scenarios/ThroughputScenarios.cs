@@ -31,7 +31,7 @@ internal sealed class ThroughputScenarios(BenchContext bench, ResultBook book)
         [
             new Ratio("node with group commit ÷ baseline", "node", "baseline", AtLeast(0.40)),
             new Ratio("group commit on ÷ off (max-batch = 1)", "node", "node-no-group-commit", AtLeast(3)),
-        ]);
+        ], alsoAt: 256);
 
     public Task DepositPostgresAsync(string connectionOn, string connectionOff) => _throughput.RunAsync("deposit-postgres",
         "POST deposit, PostgreSQL (durable, fsync per commit)", "deposit",
