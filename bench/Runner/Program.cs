@@ -21,6 +21,7 @@ catch (ArgumentException e)
 
 var bench = new BenchContext(options);
 var book = new ResultBook(bench);
+book.NoteCommit();
 bench.Log($"bench {options.Set}: rounds {options.Rounds} (intake gate {options.GateRounds}), {options.Measure.TotalSeconds:0} s per run, " +
           $"{options.Warmup.TotalSeconds:0} s warm-up; logs in {bench.RunDir}");
 

@@ -22,6 +22,10 @@ internal sealed class ResultBook(BenchContext bench)
     private readonly List<(string Scenario, string Line)> _details = [];
     private readonly string _loadBefore = LoadAverage();
     private readonly DateTime _started = DateTime.UtcNow;
+    private string? _commit; // read when the run starts: the binaries measured are built from that state
+
+    /// <summary>Records the commit the run measures (call before any scenario).</summary>
+    public void NoteCommit() => _commit = Commit();
 
     public bool AnyFailed => _rows.Any(r => r.Verdict == Verdict.Failed);
 
@@ -54,7 +58,7 @@ internal sealed class ResultBook(BenchContext bench)
         $"load average at start {_loadBefore}, at end {LoadAverage()}";
 
     public string Header() =>
-        $"Run `{Command()}` on {_started:yyyy-MM-dd HH:mm} UTC, commit `{Commit()}`, {(DateTime.UtcNow - _started).TotalMinutes:0.0} min.  \n" +
+        $"Run `{Command()}` on {_started:yyyy-MM-dd HH:mm} UTC, commit `{_commit ?? Commit()}`, {(DateTime.UtcNow - _started).TotalMinutes:0.0} min.  \n" +
         $"Machine: {MachineLine()}.";
 
     public string Markdown()

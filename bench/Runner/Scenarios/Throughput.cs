@@ -110,5 +110,6 @@ internal sealed class Throughput(BenchContext bench, ResultBook book)
 
     public static string Rps(double v) => v.ToString("#,0", CultureInfo.InvariantCulture);
     public static string Ms(long us) => (us / 1000.0).ToString(us < 10_000 ? "0.0" : "0", CultureInfo.InvariantCulture) + " ms";
-    public static string F2(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
+    /// <summary>Ratios get three decimals: a value such as 0.747 must not print as a "0.75" that missed 0.75.</summary>
+    public static string F2(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
 }

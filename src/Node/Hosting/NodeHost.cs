@@ -44,9 +44,6 @@ internal static class NodeHost
         // call CreateLogger on every request: bench/ measured it at 13 % of the node's allocations on reads.)
         // The factory passes everything through; Serilog's levels (and the SIGHUP-reloadable switch) decide.
         builder.Logging.ClearProviders().AddSerilog(dispose: false).SetMinimumLevel(LogLevel.Trace);
-        // What UseSerilog registered besides its factory: the request logging middleware's diagnostic context (over Log.Logger).
-        var diagnosticContext = new Serilog.Extensions.Hosting.DiagnosticContext(null);
-        builder.Services.AddSingleton(diagnosticContext).AddSingleton<IDiagnosticContext>(diagnosticContext);
         builder.WebHost.UseUrls(formation.Management
             ? [$"http://{node.Http.Host}:{node.Http.Port}", formation.ManagementUri.ToString()]
             : [$"http://{node.Http.Host}:{node.Http.Port}"]);
