@@ -3,12 +3,18 @@ namespace ActorService.Node.Http;
 /// <summary>
 /// Counts accepted requests and, once closed, refuses new ones. The counter is raised before the closed flag is
 /// read, so a request racing <see cref="Close"/> is either refused or counted, never lost between the two; the drain
-/// waits for the count to reach zero. Each accepted request's cancellation token is linked to
-/// <see cref="DeadlineToken"/>, which fires when the request deadline passes.
+/// waits for the count to reach zero. Each accepted request's cancellation token is linked to a deadline token
+/// (<see cref="RequestDeadlineToken"/>), which fires when the request deadline passes.
+/// <para>
+/// The deadline is striped over several tokens, all cancelled together: every request registers on its deadline
+/// token when it starts and unregisters when it ends, and on one token shared by all requests those registrations
+/// serialize on the token's lock (bench/ measured the gate at ~6 % of read throughput that way).
+/// </para>
 /// </summary>
 public sealed class IntakeGate
 {
-    private readonly CancellationTokenSource _deadline = new();
+    private const int DeadlineStripes = 16;
+    private readonly CancellationTokenSource[] _deadlines = [.. Enumerable.Range(0, DeadlineStripes).Select(_ => new CancellationTokenSource())];
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
     private long _accepted, _refused;
@@ -18,7 +24,11 @@ public sealed class IntakeGate
     public int InFlight => Volatile.Read(ref _inFlight);
     public long Accepted => Interlocked.Read(ref _accepted);
     public long Refused => Interlocked.Read(ref _refused);
-    public CancellationToken DeadlineToken => _deadline.Token;
+    /// <summary>Cancelled when the request deadline passed (the last of the stripes to be cancelled).</summary>
+    public CancellationToken DeadlineToken => _deadlines[0].Token;
+
+    /// <summary>The deadline token for the calling request: one of the stripes, picked by thread.</summary>
+    public CancellationToken RequestDeadlineToken() => _deadlines[(uint)Environment.CurrentManagedThreadId % DeadlineStripes].Token;
 
     /// <summary>Completes when the gate is closed and no accepted request is left.</summary>
     public Task Drained => _drained.Task;
@@ -48,5 +58,8 @@ public sealed class IntakeGate
     }
 
     /// <summary>The request deadline passed: cancel every accepted request still running.</summary>
-    public void CancelRemaining() => _deadline.Cancel();
+    public void CancelRemaining()
+    {
+        for (var i = DeadlineStripes - 1; i >= 0; i--) _deadlines[i].Cancel(); // stripe 0 last: DeadlineToken means all are
+    }
 }

@@ -28,7 +28,7 @@ internal sealed class IntakeGateMiddleware(RequestDelegate next, IntakeGate gate
         try
         {
             // The request's token fires when the client goes away or when the drain's request deadline passes.
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, gate.DeadlineToken);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, gate.RequestDeadlineToken());
             context.RequestAborted = linked.Token;
             await next(context);
         }
