@@ -43,12 +43,33 @@ internal sealed class AccountGateway(
     {
         var target = region.ActorRef;
         var started = Stopwatch.GetTimestamp();
+
+        // Fast path: nearly every command is answered long before a re-send is due. One Ask, open until the deadline,
+        // and one wait bounded by the re-send interval; the re-sending loop below only runs when that wait runs out.
+        var first = target.Ask<object>(command, settings.RequestTimeout, ct);
+        try
+        {
+            await first.WaitAsync(cluster.IsUnsettled ? settings.ResendWhenUnsettled : settings.AskTimeout, ct);
+        }
+        catch (Exception e) when (e is TimeoutException or AskTimeoutException or OperationCanceledException)
+        {
+            // no answer yet (or the request was cancelled): the loop below decides
+        }
+        if (first.IsCompletedSuccessfully && first.Result is not AccountReplies.Unavailable)
+            return new GatewayResult.Reply(first.Result, 1);
+        return await ResendUntilAnsweredAsync(command, target, first, started, ct);
+    }
+
+    private async Task<GatewayResult> ResendUntilAnsweredAsync(
+        IAccountMessage command, IActorRef target, Task<object> first, long started, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested) return new GatewayResult.Cancelled();
         using var sends = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var pending = new List<Task<object>>(4);
-        var attempts = 0;
+        var pending = new List<Task<object>>(4) { first };
+        var attempts = 1;
         object? unavailable = null;
         var lastSend = TimeSpan.Zero;
-        var sendNow = true;
+        var sendNow = false;
         try
         {
             while (true)
