@@ -18,7 +18,9 @@ public abstract class GroupCommitSpecs(LedgerBackend backend) : Akka.Hosting.Tes
 {
     private const int Accounts = 100, WritesPerAccount = 5;
 
-    protected override void ConfigureAkka(Akka.Hosting.AkkaConfigurationBuilder builder, IServiceProvider provider) { }
+    // 100 entities start at once below, each scheduling its activation timeout: the scheduler must be running first.
+    protected override void ConfigureAkka(Akka.Hosting.AkkaConfigurationBuilder builder, IServiceProvider provider) =>
+        builder.WithSchedulerStarted();
 
     private async Task<(IReadOnlyList<WriteAccepted> Acks, string CloseDetail, List<int> BatchSizes)> WriteConcurrently(int maxBatch)
     {

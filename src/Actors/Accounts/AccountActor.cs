@@ -556,7 +556,7 @@ public static class AccountShardingSetup
     public const string TypeName = "account";
 
     public static AkkaConfigurationBuilder WithAccountSharding(this AkkaConfigurationBuilder builder, AccountSettings settings) =>
-        builder.WithEntityMailbox().WithShardRegion<AccountRegion>(TypeName,
+        builder.WithSchedulerStarted().WithEntityMailbox().WithShardRegion<AccountRegion>(TypeName,
             (_, registry, resolver) =>
             {
                 var db = registry.Get<LedgerDb>();
