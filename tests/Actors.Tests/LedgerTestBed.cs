@@ -2,6 +2,8 @@ using ActorService.Actors.Resources.Cache;
 using ActorService.Actors.Resources.Db;
 using ActorService.Actors.Settings;
 using ActorService.TestSupport;
+using Akka.Actor;
+using Akka.Cluster;
 
 namespace ActorService.Actors.Tests;
 
@@ -22,6 +24,24 @@ internal static class LedgerTestBed
         var store = new SqliteLedgerStore(db.SqlitePath, db.SqliteSynchronous, db.SqliteBusyTimeout);
         await store.InitializeAsync(CancellationToken.None);
         return store;
+    }
+
+    /// <summary>A one-node cluster for sharding specs: loopback, any port, shard state in ddata, no remembered entities.</summary>
+    public const string SingleNodeClusterHocon = """
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+        akka.cluster.sharding.state-store-mode = ddata
+        akka.cluster.sharding.remember-entities = off
+        """;
+
+    /// <summary>Joins the system to itself and waits until it is Up, so its shard region can allocate shards.</summary>
+    public static async Task JoinSelfAsync(ActorSystem system)
+    {
+        var cluster = Cluster.Get(system);
+        var up = new TaskCompletionSource();
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        cluster.Join(cluster.SelfAddress);
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(20));
     }
 
     public static string NewDir(string name) => Repo.NewWorkDir("actors-" + name);

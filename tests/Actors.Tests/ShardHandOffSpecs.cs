@@ -2,7 +2,6 @@ using ActorService.Actors.Accounts;
 using ActorService.Actors.Resources.Cache;
 using ActorService.Actors.Resources.Db;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Xunit;
@@ -25,25 +24,13 @@ public sealed class ShardHandOffSpecs : Akka.Hosting.TestKit.TestKit
     {
         var db = LedgerTestBed.Db(_dir);
         _store = LedgerTestBed.OpenStore(db).GetAwaiter().GetResult();
-        builder.AddHocon("""
-                akka.actor.provider = cluster
-                akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
-                akka.cluster.sharding.state-store-mode = ddata
-                akka.cluster.sharding.remember-entities = off
-                """, HoconAddMode.Prepend)
+        builder.AddHocon(LedgerTestBed.SingleNodeClusterHocon, HoconAddMode.Prepend)
             .WithLedgerDb(_store, db)
             .WithSnapshotCache(new InProcessSnapshotCache(100))
             .WithAccountSharding(LedgerTestBed.Accounts());
     }
 
-    protected override async Task BeforeTestStart()
-    {
-        var cluster = Cluster.Get(Sys);
-        var up = new TaskCompletionSource();
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        cluster.Join(cluster.SelfAddress);
-        await up.Task.WaitAsync(TimeSpan.FromSeconds(20));
-    }
+    protected override Task BeforeTestStart() => LedgerTestBed.JoinSelfAsync(Sys);
 
     [Fact]
     public async Task Should_process_every_queued_command_before_stopping_when_the_region_hands_off()

@@ -70,7 +70,7 @@ public sealed class ClusterExposureSpecs
                 a.Lines.Any(l => l.Contains("wrong ActorSystem name", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(60), $"{name}: the foreign node's join to be tried and refused (logs {foreign.LogPath}, {a.LogPath})");
 
-        Assert.Equal([Address(a)], await UpMembers(a));
+        Assert.Equal([Address(a)], await a.UpMembers(Token));
         Assert.False(foreign.HasExited, $"{name}: the foreign node should keep running (it just never joins)\n{foreign.Tail()}");
         Assert.NotEqual(HttpStatusCode.OK, (await foreign.Http.GetAsync("health/ready")).StatusCode);
 
@@ -80,23 +80,13 @@ public sealed class ClusterExposureSpecs
             AdminToken = Token,
             Seeds = [$"127.0.0.1:{seed}"],
         }, "b");
-        await Eventually.True(async () => (await UpMembers(a)).Count == 2, TimeSpan.FromSeconds(30), $"{name}: node b to be Up in a's view");
-        Assert.Equal(new[] { Address(a), Address(b) }.Order(), (await UpMembers(a)).Order());
+        await Eventually.True(async () => (await a.UpMembers(Token)).Count == 2, TimeSpan.FromSeconds(30), $"{name}: node b to be Up in a's view");
+        Assert.Equal(new[] { Address(a), Address(b) }.Order(), (await a.UpMembers(Token)).Order());
         Assert.NotEqual(HttpStatusCode.OK, (await foreign.Http.GetAsync("health/ready")).StatusCode);
     }
 
     private static string Address(NodeProcess node) => $"akka.tcp://actor-service@127.0.0.1:{node.Launch.ClusterPort}";
 
-    private static async Task<List<string>> UpMembers(NodeProcess node)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "admin/status");
-        request.Headers.Authorization = new("Bearer", Token);
-        var status = await LedgerClient.Send(node.Http, request);
-        Assert.True(status.Status == HttpStatusCode.OK, $"{node.Name} admin/status: {status}");
-        return status.Body.GetProperty("members").EnumerateArray()
-            .Where(m => m.GetProperty("status").GetString() == "Up")
-            .Select(m => m.GetProperty("address").GetString()!).ToList();
-    }
 
     private static async Task<bool> CanConnect(IPAddress address, int port)
     {

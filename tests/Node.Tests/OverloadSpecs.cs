@@ -32,14 +32,7 @@ public sealed class OverloadSpecs
         });
         var held = Enumerable.Range(0, 3).Select(i => $"held-{i}-{Guid.NewGuid():N}").ToList();
         var holding = held.Select(id => node.Http.Deposit(id, 10, key: "k-" + id, delayMs: 4000)).ToList();
-        // Admin bypasses the limit, so it can tell when all three are inside (counted by the gate, plus itself).
-        using var admin = NodeProcess.NewClient(node.BaseUri);
-        admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
-        await Eventually.True(async () =>
-        {
-            var status = await LedgerClient.Send(admin, new HttpRequestMessage(HttpMethod.Get, "admin/status"));
-            return status.Body.GetProperty("inFlightRequests").GetInt32() >= held.Count + 1;
-        }, TimeSpan.FromSeconds(3), "the three held writes to be inside the node (admin/status inFlightRequests)");
+        await InFlight(node, held.Count, TimeSpan.FromSeconds(3), "the three held writes to be inside the node (admin/status inFlightRequests)");
 
         // Once the two slots and the queue are taken, the next request must be refused at once.
         var refusedIds = new List<string>();
@@ -91,16 +84,10 @@ public sealed class OverloadSpecs
                 "actor-service.drain.request-deadline = 2s",
             ],
         });
-        using var admin = NodeProcess.NewClient(node.BaseUri);
-        admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
-        async Task InFlight(int count, string what) => await Eventually.True(async () =>
-            (await LedgerClient.Send(admin, new HttpRequestMessage(HttpMethod.Get, "admin/status"))).Body.GetProperty("inFlightRequests").GetInt32() >= count + 1,
-            TimeSpan.FromSeconds(5), what);
-
         var held = node.Http.Deposit($"held-{Guid.NewGuid():N}", 1, key: "held", delayMs: 30_000);
-        await InFlight(1, "the slow write to hold the only slot");
+        await InFlight(node, 1, TimeSpan.FromSeconds(5), "the slow write to hold the only slot");
         var queued = node.Http.Deposit($"queued-{Guid.NewGuid():N}", 1, key: "queued");
-        await InFlight(2, "the second write to wait in the queue");
+        await InFlight(node, 2, TimeSpan.FromSeconds(5), "the second write to wait in the queue");
         Assert.False(queued.IsCompleted, "the second write should be waiting for the slot");
 
         node.Signal(Signals.SIGTERM);
@@ -140,4 +127,11 @@ public sealed class OverloadSpecs
         Assert.True(one.Status == HttpStatusCode.Conflict, $"one more than long.MaxValue must be refused, got {one}");
         Assert.Equal(long.MaxValue, (await node.Http.GetAccount(id)).Balance);
     }
+
+    /// <summary>
+    /// Waits until at least <paramref name="count"/> ledger requests are inside the node. /admin/* bypasses the limit,
+    /// so it can look while the node is full; the gate counts the status request itself too, hence the + 1.
+    /// </summary>
+    private static Task InFlight(NodeProcess node, int count, TimeSpan within, string what) => Eventually.True(async () =>
+        (await node.Http.Status(AdminToken)).Body.GetProperty("inFlightRequests").GetInt32() >= count + 1, within, what);
 }

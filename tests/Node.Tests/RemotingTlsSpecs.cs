@@ -34,7 +34,7 @@ public sealed class RemotingTlsSpecs
         await using var a = await NodeProcess.StartReadyAsync(Tls(trusted), "a");
         var seeds = new[] { $"127.0.0.1:{a.Launch.ClusterPort}" };
         await using var b = await NodeProcess.StartReadyAsync(Tls(trusted) with { Seeds = seeds }, "b");
-        await Eventually.True(async () => (await UpMembers(a)).Count == 2, TimeSpan.FromSeconds(30), "b to be Up in a's view over TLS");
+        await Eventually.True(async () => (await a.UpMembers(Token)).Count == 2, TimeSpan.FromSeconds(30), "b to be Up in a's view over TLS");
 
         // Outsiders: plain TCP, and TLS with a certificate the cluster's CA did not issue.
         await using var plain = NodeProcess.Start(NodeLaunch.Single(dir) with { AdminToken = Token, Seeds = seeds }, "plain");
@@ -43,7 +43,7 @@ public sealed class RemotingTlsSpecs
             await outsider.WaitForLogAsync(l => l.Contains("Couldn't join seed nodes", StringComparison.Ordinal),
                 TimeSpan.FromSeconds(60), "a failed round of seed contacts");
 
-        Assert.Equal(2, (await UpMembers(a)).Count);
+        Assert.Equal(2, (await a.UpMembers(Token)).Count);
         foreach (var outsider in new[] { plain, rogue })
         {
             Assert.False(outsider.HasExited, $"{outsider.Name} should keep running, just outside the cluster\n{outsider.Tail()}");
@@ -82,16 +82,6 @@ public sealed class RemotingTlsSpecs
         Assert.Equal(["akka.ssl.tcp://actor-service@127.0.0.1:5002"], alone.GetStringList("akka.cluster.seed-nodes"));
     }
 
-    private static async Task<List<string>> UpMembers(NodeProcess node)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "admin/status");
-        request.Headers.Authorization = new("Bearer", Token);
-        var status = await LedgerClient.Send(node.Http, request);
-        Assert.True(status.Status == HttpStatusCode.OK, $"{node.Name} admin/status: {status}");
-        return status.Body.GetProperty("members").EnumerateArray()
-            .Where(m => m.GetProperty("status").GetString() == "Up")
-            .Select(m => m.GetProperty("address").GetString()!).ToList();
-    }
 
     /// <summary>A CA (PEM), a node certificate it issued and one issued by another CA (PKCS#12 files with the password).</summary>
     private static (string CaPem, string TrustedPfx, string UntrustedPfx) WriteCertificates(string dir, string password)

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 
 namespace ActorService.TestSupport;
@@ -10,5 +11,15 @@ public static class AdminClient
         var request = new HttpRequestMessage(HttpMethod.Get, "admin/status");
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return LedgerClient.Send(http, request, ct);
+    }
+
+    /// <summary>The addresses of the members this node's /admin/status lists as Up.</summary>
+    public static async Task<List<string>> UpMembers(this NodeProcess node, string token)
+    {
+        var status = await node.Http.Status(token);
+        if (status.Status != HttpStatusCode.OK) throw new InvalidOperationException($"{node.Name} admin/status: {status}");
+        return status.Body.GetProperty("members").EnumerateArray()
+            .Where(m => m.GetProperty("status").GetString() == "Up")
+            .Select(m => m.GetProperty("address").GetString()!).ToList();
     }
 }

@@ -209,24 +209,19 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
     public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct)
     {
         // SKIP LOCKED: two publishers claiming at the same moment take disjoint rows instead of waiting on each other.
-        const string sql = """
+        const string sql = $"""
             UPDATE outbox SET claimed_by = $1, claimed_until = $2
             WHERE id IN (SELECT id FROM outbox
                          WHERE shipped_at IS NULL AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until < $3)
                          ORDER BY id LIMIT $4
                          FOR UPDATE SKIP LOCKED)
-            RETURNING id, account_id, operation, amount, balance_after, version, idempotency_key, created_at
+            RETURNING {OutboxEvent.Columns}
             """;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await using var c = await _dataSource.OpenConnectionAsync(ct);
         await using var cmd = Command(c, null, sql, owner, now + (long)lease.TotalMilliseconds, now, max);
-        var events = new List<OutboxEvent>();
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
-            while (await r.ReadAsync(ct))
-                events.Add(new OutboxEvent(r.GetInt64(0), r.GetString(1), (LedgerOperation)r.GetInt16(2), r.GetInt64(3), r.GetInt64(4),
-                    r.GetInt64(5), r.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7))));
-        events.Sort((a, b) => a.Id.CompareTo(b.Id)); // RETURNING has no defined order
-        return events;
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await OutboxEvent.ReadAllAsync(r, ct);
     }
 
     public async Task MarkShippedAsync(IReadOnlyList<long> ids, CancellationToken ct)

@@ -225,25 +225,20 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
         await using var c = await OpenAsync(ct);
         await using var cmd = c.CreateCommand();
         // One statement, so it is atomic; the write lock serialises claimers of other processes on the same file.
-        cmd.CommandText = """
+        cmd.CommandText = $"""
             UPDATE outbox SET claimed_by = $owner, claimed_until = $until
             WHERE id IN (SELECT id FROM outbox
                          WHERE shipped_at IS NULL AND (claimed_by IS NULL OR claimed_by = $owner OR claimed_until < $now)
                          ORDER BY id LIMIT $max)
-            RETURNING id, account_id, operation, amount, balance_after, version, idempotency_key, created_at
+            RETURNING {OutboxEvent.Columns}
             """;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         cmd.Parameters.AddWithValue("$owner", owner);
         cmd.Parameters.AddWithValue("$until", now + (long)lease.TotalMilliseconds);
         cmd.Parameters.AddWithValue("$now", now);
         cmd.Parameters.AddWithValue("$max", max);
-        var events = new List<OutboxEvent>();
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
-            while (await r.ReadAsync(ct))
-                events.Add(new OutboxEvent(r.GetInt64(0), r.GetString(1), (LedgerOperation)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4),
-                    r.GetInt64(5), r.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7))));
-        events.Sort((a, b) => a.Id.CompareTo(b.Id)); // RETURNING has no defined order
-        return events;
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await OutboxEvent.ReadAllAsync(r, ct);
     }
 
     public async Task MarkShippedAsync(IReadOnlyList<long> ids, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using ActorService.Actors.Accounts;
 
 namespace ActorService.Actors.Resources.Events;
@@ -15,7 +16,22 @@ public sealed record OutboxEvent(
     long BalanceAfter,
     long Version,
     string IdempotencyKey,
-    DateTimeOffset At);
+    DateTimeOffset At)
+{
+    /// <summary>The columns <see cref="ReadAllAsync"/> expects, in this order (both stores return them from a claim).</summary>
+    public const string Columns = "id, account_id, operation, amount, balance_after, version, idempotency_key, created_at";
+
+    /// <summary>Reads every row of <see cref="Columns"/>, ordered by id (a claim's RETURNING has no defined order).</summary>
+    public static async Task<IReadOnlyList<OutboxEvent>> ReadAllAsync(DbDataReader r, CancellationToken ct)
+    {
+        var events = new List<OutboxEvent>();
+        while (await r.ReadAsync(ct))
+            events.Add(new OutboxEvent(r.GetInt64(0), r.GetString(1), (LedgerOperation)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4),
+                r.GetInt64(5), r.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7))));
+        events.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return events;
+    }
+}
 
 /// <summary>
 /// The outbox side of a ledger database. Unlike <see cref="Db.ILedgerStore.CommitAsync"/>, these calls run on their
