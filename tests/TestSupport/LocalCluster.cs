@@ -5,9 +5,10 @@ namespace ActorService.TestSupport;
 
 /// <summary>
 /// N real node processes on 127.0.0.1 forming one cluster from a seed list (the first two nodes), sharing one
-/// database: a fresh PostgreSQL database on the private test server when <c>ACTORSERVICE_TEST_POSTGRES</c> is set (the
-/// README's test command sets it; the nodes then get <c>--postgres</c>), otherwise the SQLite file in a shared data
-/// folder (WAL, several processes on one machine). Each slot keeps its ports across restarts, like a pod that comes
+/// database: with the private test servers running (the README's test command starts them), the clustered setup
+/// users run — a fresh PostgreSQL database (<c>--postgres</c>) and the private Redis for the snapshot cache and the
+/// event stream (<c>--redis</c>; keys are scoped by the ledger's id, so clusters of other specs do not meet); otherwise
+/// the SQLite file in a shared data folder (WAL, several processes on one machine). Each slot keeps its ports across restarts, like a pod that comes
 /// back with the same address.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
@@ -38,7 +39,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public IEnumerable<NodeProcess> Running => _nodes.Where(n => n is { HasExited: false })!;
 
     /// <summary>Where the shared database lives, for the report.</summary>
-    public static string Database => UsesPostgres ? "postgres" : "sqlite (shared file, WAL)";
+    public static string Database => UsesPostgres ? "postgres + redis" : "sqlite (shared file, WAL)";
 
     private static bool UsesPostgres => Environment.GetEnvironmentVariable(TestServices.PostgresVariable) is { Length: > 0 };
 
@@ -60,7 +61,7 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 Seeds = seeds,
                 AdminToken = AdminToken,
-                ExtraArgs = postgres is { Length: > 0 } ? ["--postgres", postgres] : [],
+                ExtraArgs = postgres is { Length: > 0 } ? ["--postgres", postgres, "--redis", TestServices.Redis] : [],
             };
             return customize is null ? launch : customize(i, launch);
         }).ToArray();
