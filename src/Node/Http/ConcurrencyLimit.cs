@@ -103,7 +103,7 @@ internal sealed class UnansweredRequestGuard(RequestDelegate next, IntakeGate ga
     public async Task InvokeAsync(HttpContext context)
     {
         await next(context);
-        if (context.Response.HasStarted || !gate.DeadlineToken.IsCancellationRequested || context.Response.StatusCode != StatusCodes.Status200OK)
+        if (context.Response.HasStarted || !gate.DeadlinePassed || context.Response.StatusCode != StatusCodes.Status200OK)
             return;
         context.Response.Headers.RetryAfter = _retryAfter;
         await Problems.Create(503, "drain-deadline", "Node is draining",

@@ -19,13 +19,17 @@ public sealed class IntakeGate
     private int _inFlight;
     private long _accepted, _refused;
     private volatile bool _closed;
+    private volatile bool _deadlinePassed;
 
     public bool IsClosed => _closed;
     public int InFlight => Volatile.Read(ref _inFlight);
     public long Accepted => Interlocked.Read(ref _accepted);
     public long Refused => Interlocked.Read(ref _refused);
-    /// <summary>Cancelled when the request deadline passed (the last of the stripes to be cancelled).</summary>
-    public CancellationToken DeadlineToken => _deadlines[0].Token;
+    /// <summary>
+    /// True from the moment the request deadline fires: set before any stripe is cancelled, so code woken by a
+    /// request's cancelled token always sees it (a stripe token cannot say that: the others may not be cancelled yet).
+    /// </summary>
+    public bool DeadlinePassed => _deadlinePassed;
 
     /// <summary>The deadline token for the calling request: one of the stripes, picked by thread.</summary>
     public CancellationToken RequestDeadlineToken() => _deadlines[(uint)Environment.CurrentManagedThreadId % DeadlineStripes].Token;
@@ -60,6 +64,7 @@ public sealed class IntakeGate
     /// <summary>The request deadline passed: cancel every accepted request still running.</summary>
     public void CancelRemaining()
     {
-        for (var i = DeadlineStripes - 1; i >= 0; i--) _deadlines[i].Cancel(); // stripe 0 last: DeadlineToken means all are
+        _deadlinePassed = true;
+        foreach (var deadline in _deadlines) deadline.Cancel();
     }
 }
