@@ -46,8 +46,18 @@ public sealed class ClusterScenario : IAsyncDisposable
         }
     }
 
-    /// <summary>Lets the load run for a while (the load's duration, not a synchronisation: nothing waits on it).</summary>
-    public Task RunLoadFor(TimeSpan duration) => Task.Delay(duration);
+    /// <summary>
+    /// Waits until the load has completed <paramref name="requests"/> more requests (answered or failed): the steady
+    /// state before an event, or traffic through the changed cluster after it, counted in requests rather than slept
+    /// for. The deadline allows the load a third of its rate, plus 10 s.
+    /// </summary>
+    public Task LoadCompletes(int requests, string what)
+    {
+        var from = Load.Records.Count;
+        var within = TimeSpan.FromSeconds(3.0 * requests / Load.Options.RatePerSecond + 10);
+        return Eventually.True(() => Load.Records.Count - from >= requests, within, $"{requests} more requests through the cluster: {what}",
+            TimeSpan.FromMilliseconds(100));
+    }
 
     public string Context() => $"work dir {Cluster.WorkDir}; haproxy log {Haproxy.LogPath}\n{Cluster.Tails(25)}";
 

@@ -24,7 +24,7 @@ public sealed class KillNineSpecs
         var survivors = new[] { s.Cluster[1], s.Cluster[2] };
 
         s.Load.Start();
-        await s.RunLoadFor(TimeSpan.FromSeconds(8));
+        await s.LoadCompletes(2400, "a steady state before the kill");
         var killWall = DateTime.Now;
         var killAt = s.Load.Mark("SIGKILL node1");
         var gone = victim.Exited.ContinueWith(_ => s.Load.Now, TaskScheduler.Default);
@@ -39,7 +39,7 @@ public sealed class KillNineSpecs
         var backAt = s.Load.Mark("node1 restarted and ready");
         await s.Haproxy.WaitServerStateAsync("node1", "UP", TimeSpan.FromSeconds(30));
         await s.Cluster.WaitMembersUpAsync(3, TimeSpan.FromSeconds(60));
-        await s.RunLoadFor(TimeSpan.FromSeconds(10)); // shards move back to node1 in rebalance rounds meanwhile
+        await s.LoadCompletes(3000, "load while shards move back to node1 in rebalance rounds");
         await s.Load.StopAsync();
 
         var report = new LoadReport(s.Load.Records);

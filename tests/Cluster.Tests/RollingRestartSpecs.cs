@@ -16,7 +16,7 @@ public sealed class RollingRestartSpecs
     {
         await using var s = await ClusterScenario.StartAsync("roll", HaproxyConfig.NoRetries);
         s.Load.Start();
-        await s.RunLoadFor(TimeSpan.FromSeconds(5));
+        await s.LoadCompletes(1500, "a steady state before the roll");
         var rollStart = s.Load.Mark("rolling restart begins");
         var steps = new List<string>();
         for (var i = 0; i < s.Cluster.Size; i++)
@@ -40,7 +40,7 @@ public sealed class RollingRestartSpecs
             steps.Add($"{name}: SIGTERM to exit {LoadReport.Ms(shutdown)} (exit code {code}), restart to ready {LoadReport.Ms(ready)}, to HAProxy UP and 3 members Up {LoadReport.Ms(start.Elapsed)}");
         }
         var rollEnd = s.Load.Mark("rolling restart done");
-        await s.RunLoadFor(TimeSpan.FromSeconds(5));
+        await s.LoadCompletes(1500, "load on the rolled cluster");
         await s.Load.StopAsync();
 
         var report = new LoadReport(s.Load.Records);
