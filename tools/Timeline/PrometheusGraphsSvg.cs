@@ -53,7 +53,8 @@ public static class PrometheusGraphsSvg
             Points: s["values"]!.AsArray().Select(v => (T: v![0]!.GetValue<double>(), V: ParseValue(v[1]!.GetValue<string>())))
                 .Where(p => double.IsFinite(p.V)).ToList()))
             .OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
-        var max = Math.Max(series.SelectMany(s => s.Points).Select(p => p.V).DefaultIfEmpty(0).Max(), 1e-9);
+        var max = series.SelectMany(s => s.Points).Select(p => p.V).DefaultIfEmpty(0).Max();
+        if (max <= 0) max = 1; // all zero: a flat line at the bottom of a 0-1 scale
         var top = NiceCeiling(max);
         var plotW = PanelWidth - PlotLeft - 8;
         var plotH = PanelHeight - PlotTop - PlotBottom;
