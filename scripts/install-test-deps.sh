@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs, from Debian packages, the servers the test suite runs for real: PostgreSQL, Redis and HAProxy.
+# Installs, from Debian packages, the servers the test suite runs for real: PostgreSQL, Redis, HAProxy and Prometheus
+# (its promtool checks the alerting rules; the server scrapes a test cluster).
 # Idempotent: installs only what is missing. Needs root (CI runs as root) or sudo.
 set -euo pipefail
 
@@ -7,7 +8,8 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
-[ ${#missing[@]} -eq 0 ] && { echo "test dependencies present: postgresql, redis-server, haproxy"; exit 0; }
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
+[ ${#missing[@]} -eq 0 ] && { echo "test dependencies present: postgresql, redis-server, haproxy, prometheus"; exit 0; }
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Validates a stream of Kubernetes objects (YAML, as `kubectl kustomize` prints it) against the Kubernetes API's
-// OpenAPI schemas compiled into the npm package kubernetes-models: types, formats, enums and required fields.
+// OpenAPI schemas compiled into the npm package kubernetes-models (and the Prometheus Operator's CRD schemas from
+// @kubernetes-models/prometheus-operator): types, formats, enums and required fields.
 // Offline: no cluster, no download at run time. Prints one line per problem and exits 1 if there is any.
 //   kubectl kustomize deploy/k8s/overlays/production | node deploy/validate/validate.js
 // kubernetes-models ignores fields it does not know (a misspelt field passes here); tests/Deploy.Tests adds a strict
@@ -9,12 +10,17 @@
 const fs = require("fs");
 const YAML = require("yaml");
 
+// Custom resources the manifests use, by API group: the Prometheus Operator's (PrometheusRule, PodMonitor).
+const crdPackages = { "monitoring.coreos.com": "@kubernetes-models/prometheus-operator" };
+
 function modelFor(apiVersion, kind) {
-  // "apps/v1" -> kubernetes-models/apps/v1, "v1" -> kubernetes-models/v1, "policy/v1" -> kubernetes-models/policy/v1
+  // "apps/v1" -> kubernetes-models/apps/v1, "v1" -> kubernetes-models/v1, "policy/v1" -> kubernetes-models/policy/v1;
+  // "monitoring.coreos.com/v1" -> @kubernetes-models/prometheus-operator/monitoring.coreos.com/v1
   if (typeof apiVersion !== "string" || typeof kind !== "string") return undefined;
+  const crd = crdPackages[apiVersion.split("/")[0]];
   let group;
   try {
-    group = require(`kubernetes-models/${apiVersion}`);
+    group = require(crd ? `${crd}/${apiVersion}` : `kubernetes-models/${apiVersion}`);
   } catch {
     return undefined;
   }

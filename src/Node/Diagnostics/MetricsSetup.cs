@@ -21,6 +21,7 @@ internal static class MetricsSetup
     public static IServiceCollection AddNodeMetrics(this IServiceCollection services, NodeSettings node)
     {
         services.AddSingleton<NodeMetrics>().AddSingleton<OutboxBacklog>().AddSingleton<ShardStats>();
+        services.AddSingleton<ReadinessMetrics>().AddSingleton<KeyCleanupMetrics>().AddSingleton<PreviousDrainMetrics>();
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("actorservice", serviceVersion: node.AppVersion))
             .WithMetrics(m => m
@@ -37,6 +38,9 @@ internal static class MetricsSetup
     public static WebApplication MapMetricsApi(this WebApplication app)
     {
         app.Services.GetRequiredService<NodeMetrics>();
+        app.Services.GetRequiredService<ReadinessMetrics>();
+        app.Services.GetRequiredService<KeyCleanupMetrics>();
+        app.Services.GetRequiredService<PreviousDrainMetrics>();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

@@ -7,22 +7,37 @@ namespace ActorService.Node.Health;
 public sealed class ReadinessState
 {
     private volatile bool _memberUp, _resourcesOpen, _draining;
+    private readonly Lock _writing = new();
+    private long _changes;
 
     public bool IsReady => _memberUp && _resourcesOpen && !_draining;
     public bool IsDraining => _draining;
 
+    /// <summary>How often <see cref="IsReady"/> flipped since start (a start and a drain make 2; more means flapping).</summary>
+    public long Changes => Interlocked.Read(ref _changes);
+
     public string Reason =>
         _draining ? "draining" : !_resourcesOpen ? "resources not open" : !_memberUp ? "not yet a cluster member" : "ready";
 
-    public void MarkMemberUp() => _memberUp = true;
-    public void MarkMemberGone() => _memberUp = false;
-    public void MarkResourcesOpen() => _resourcesOpen = true;
+    public void MarkMemberUp() => Change(() => _memberUp = true);
+    public void MarkMemberGone() => Change(() => _memberUp = false);
+    public void MarkResourcesOpen() => Change(() => _resourcesOpen = true);
 
     /// <returns>true the first time only.</returns>
     public bool MarkDraining()
     {
         if (_draining) return false;
-        _draining = true;
+        Change(() => _draining = true);
         return true;
+    }
+
+    private void Change(Action set)
+    {
+        lock (_writing) // the flags stay volatile for readers; writers are serialised so each flip is counted once
+        {
+            var was = IsReady;
+            set();
+            if (was != IsReady) Interlocked.Increment(ref _changes);
+        }
     }
 }

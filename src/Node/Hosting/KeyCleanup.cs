@@ -2,6 +2,7 @@ using ActorService.Actors;
 using ActorService.Actors.Drain;
 using ActorService.Actors.Resources.Db;
 using ActorService.Actors.Settings;
+using ActorService.Node.Diagnostics;
 using Akka.Actor;
 using Akka.Hosting;
 
@@ -12,7 +13,8 @@ namespace ActorService.Node.Hosting;
 /// It runs as tracked background work: when the drain reaches service-stop, the loop sees <see cref="IBackgroundWork.Stopping"/>
 /// and returns, and a delete in progress is awaited (or cancelled at the deadline).
 /// </summary>
-internal sealed class KeyCleanup(IBackgroundWork background, IRequiredActor<LedgerDb> db, LedgerSettings settings, ILogger<KeyCleanup> logger)
+internal sealed class KeyCleanup(IBackgroundWork background, IRequiredActor<LedgerDb> db, LedgerSettings settings,
+    KeyCleanupMetrics metrics, ILogger<KeyCleanup> logger)
     : IHostedService
 {
     public Task StartAsync(CancellationToken ct)
@@ -32,6 +34,7 @@ internal sealed class KeyCleanup(IBackgroundWork background, IRequiredActor<Ledg
 
             var cutoff = DateTimeOffset.UtcNow - settings.Db.IdempotencyRetention;
             var reply = await db.ActorRef.Ask<object>(new LedgerDbCommands.DeleteKeysOlderThan(cutoff), TimeSpan.FromMinutes(1), abort);
+            if (reply is LedgerDbReplies.KeysDeleted) metrics.Succeeded(DateTimeOffset.UtcNow);
             if (reply is LedgerDbReplies.KeysDeleted { Count: > 0 } deleted)
                 logger.LogInformation("Deleted {Count} idempotency keys older than {Cutoff:u}", deleted.Count, cutoff);
         }

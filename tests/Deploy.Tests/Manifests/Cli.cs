@@ -32,7 +32,7 @@ public static class Cli
         catch (Win32Exception e)
         {
             throw new InvalidOperationException(
-                $"'{file}' is not on PATH ({e.Message}); the deploy checks need kubectl, node and npm (deploy/README.md, \"Offline checks\")", e);
+                $"'{file}' is not on PATH ({e.Message}); the deploy checks need kubectl, node, npm and promtool (deploy/README.md, \"Offline checks\")", e);
         }
         using (process)
         {

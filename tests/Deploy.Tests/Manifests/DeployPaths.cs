@@ -10,6 +10,10 @@ public static class DeployPaths
     public static string K8s => Path.Combine(Deploy, "k8s");
     public static string Dockerfile => Path.Combine(Deploy, "Dockerfile");
     public static string Validator => Path.Combine(Deploy, "validate");
+    public static string Prometheus => Path.Combine(Deploy, "prometheus");
+    public static string AlertRules => Path.Combine(Prometheus, "actorservice-alerts.yaml");
+    public static string AlertRuleTests => Path.Combine(Prometheus, "actorservice-alerts.test.yaml");
+    public static string Dashboard => Path.Combine(Deploy, "grafana", "actorservice-dashboard.json");
 
     /// <summary>Every overlay folder under deploy/k8s/overlays: a new overlay is checked without touching the tests.</summary>
     public static IReadOnlyList<string> OverlayNames(string? k8sRoot = null) =>

@@ -6,7 +6,8 @@ namespace ActorService.Deploy.Tests.Manifests;
 
 /// <summary>
 /// One overlay as <c>kubectl kustomize</c> renders it: the YAML text and the objects parsed STRICTLY into the official
-/// client's typed models (an unknown or misspelt field fails the parse, which kubernetes-models would let through).
+/// client's typed models (an unknown or misspelt field fails the parse, which kubernetes-models would let through);
+/// the Prometheus Operator's kinds into the types of <see cref="MonitoringKinds"/>.
 /// </summary>
 public sealed class RenderedOverlay
 {
@@ -42,7 +43,7 @@ public sealed class RenderedOverlay
     /// <summary>Typed objects; throws naming the field when the YAML has one the Kubernetes API does not know.</summary>
     public static IReadOnlyList<object> ParseStrict(string overlay, string yaml)
     {
-        try { return KubernetesYaml.LoadAllFromString(yaml, strict: true); }
+        try { return KubernetesYaml.LoadAllFromString(yaml, MonitoringKinds.TypeMap, strict: true); }
         catch (Exception e)
         {
             throw new InvalidOperationException($"overlay '{overlay}' renders objects the Kubernetes API would not accept: {e.Message}", e);

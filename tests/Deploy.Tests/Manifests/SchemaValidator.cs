@@ -30,13 +30,19 @@ public static class SchemaValidator
         return await Cli.RunAsync("node", ["validate.js"], DeployPaths.Validator, stdin: yaml);
     }
 
+    /// <summary>Every direct dependency of package.json is installed at the version the lockfile names.</summary>
     private static bool InstalledMatchesLock()
     {
-        var installed = Path.Combine(DeployPaths.Validator, "node_modules", "kubernetes-models", "package.json");
-        if (!File.Exists(installed)) return false;
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(DeployPaths.Validator, "package.json")));
         using var lockFile = JsonDocument.Parse(File.ReadAllText(Path.Combine(DeployPaths.Validator, "package-lock.json")));
-        using var package = JsonDocument.Parse(File.ReadAllText(installed));
-        var locked = lockFile.RootElement.GetProperty("packages").GetProperty("node_modules/kubernetes-models").GetProperty("version").GetString();
-        return locked == package.RootElement.GetProperty("version").GetString();
+        foreach (var dependency in manifest.RootElement.GetProperty("dependencies").EnumerateObject())
+        {
+            var installed = Path.Combine(DeployPaths.Validator, "node_modules", dependency.Name, "package.json");
+            if (!File.Exists(installed)) return false;
+            using var package = JsonDocument.Parse(File.ReadAllText(installed));
+            var locked = lockFile.RootElement.GetProperty("packages").GetProperty($"node_modules/{dependency.Name}").GetProperty("version").GetString();
+            if (locked != package.RootElement.GetProperty("version").GetString()) return false;
+        }
+        return true;
     }
 }

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using ActorService.TestSupport;
+
+namespace ActorService.Cluster.Tests.Prometheus;
+
+/// <summary>
+/// A real Prometheus (Debian's package) on a free loopback port with its own data folder, started on a rendered
+/// configuration and stopped with SIGTERM (SIGKILL if it lingers). The HTTP API calls the specs need: instant and
+/// range queries and the rules with their evaluation health.
+/// </summary>
+public sealed class PrometheusServer : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly HttpClient _http;
+
+    private PrometheusServer(Process process, int port, string logPath)
+    {
+        _process = process;
+        Port = port;
+        LogPath = logPath;
+        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public int Port { get; }
+    public string LogPath { get; }
+
+    public static async Task<PrometheusServer> StartAsync(string config, string workDir)
+    {
+        var configPath = Path.Combine(workDir, "prometheus.yml");
+        await File.WriteAllTextAsync(configPath, config);
+        var port = Ports.Free();
+        var logPath = Path.Combine(workDir, "prometheus.log");
+        var psi = new ProcessStartInfo("prometheus") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[]
+                 {
+                     $"--config.file={configPath}", $"--storage.tsdb.path={Path.Combine(workDir, "prometheus-data")}",
+                     $"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1d", "--log.level=warn",
+                 })
+            psi.ArgumentList.Add(a);
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("prometheus did not start (is Debian's prometheus package installed?)");
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new PrometheusServer(process, port, logPath);
+        await Eventually.True(async () =>
+        {
+            if (process.HasExited) throw new InvalidOperationException($"prometheus exited with code {process.ExitCode}; log: {logPath}");
+            try { return (await server._http.GetAsync("-/ready")).StatusCode == HttpStatusCode.OK; }
+            catch (HttpRequestException) { return false; }
+        }, TimeSpan.FromSeconds(30), $"prometheus on port {port} to be ready (log: {logPath})", TimeSpan.FromMilliseconds(100));
+        return server;
+    }
+
+    /// <summary><c>/api/v1/query</c>: the result vector; throws with Prometheus' error when the query fails.</summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)>> QueryAsync(string expr)
+    {
+        var data = await GetDataAsync($"api/v1/query?query={Uri.EscapeDataString(expr)}", expr);
+        if (data.GetProperty("resultType").GetString() is not "vector")
+            throw new InvalidOperationException($"query '{expr}' returned a {data.GetProperty("resultType").GetString()}, not a vector");
+        return data.GetProperty("result").EnumerateArray()
+            .Select(r => ((IReadOnlyDictionary<string, string>)r.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!),
+                ParseValue(r.GetProperty("value")[1].GetString()!)))
+            .ToList();
+    }
+
+    /// <summary><c>/api/v1/query_range</c>: the <c>data</c> object as Prometheus returns it (a matrix).</summary>
+    public Task<JsonElement> QueryRangeAsync(string expr, DateTimeOffset start, DateTimeOffset end, TimeSpan step) =>
+        GetDataAsync(string.Create(CultureInfo.InvariantCulture,
+            $"api/v1/query_range?query={Uri.EscapeDataString(expr)}&start={start.ToUnixTimeMilliseconds() / 1000.0}&end={end.ToUnixTimeMilliseconds() / 1000.0}&step={step.TotalSeconds}"), expr);
+
+    /// <summary><c>/api/v1/rules</c>: every rule with its query, evaluation health, last error and alert state.</summary>
+    public async Task<IReadOnlyList<LoadedRule>> RulesAsync()
+    {
+        var data = await GetDataAsync("api/v1/rules", "rules");
+        return data.GetProperty("groups").EnumerateArray().SelectMany(g => g.GetProperty("rules").EnumerateArray().Select(r => new LoadedRule(
+            r.GetProperty("name").GetString()!, r.GetProperty("query").GetString()!, r.GetProperty("health").GetString()!,
+            r.TryGetProperty("lastError", out var e) ? e.GetString() : null, r.TryGetProperty("state", out var s) ? s.GetString() : null,
+            r.TryGetProperty("lastEvaluation", out var at) ? at.GetDateTimeOffset() : DateTimeOffset.MinValue))).ToList();
+    }
+
+    /// <summary>One loaded rule as Prometheus reports it.</summary>
+    public sealed record LoadedRule(string Name, string Query, string Health, string? LastError, string? State, DateTimeOffset LastEvaluation);
+
+    private async Task<JsonElement> GetDataAsync(string path, string what)
+    {
+        using var response = await _http.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+        using var doc = JsonDocument.Parse(body);
+        if (doc.RootElement.GetProperty("status").GetString() != "success")
+            throw new InvalidOperationException($"prometheus answered {(int)response.StatusCode} to {what}: {body}");
+        return doc.RootElement.GetProperty("data").Clone();
+    }
+
+    private static double ParseValue(string text) => text switch
+    {
+        "+Inf" => double.PositiveInfinity, "-Inf" => double.NegativeInfinity, "NaN" => double.NaN,
+        _ => double.Parse(text, CultureInfo.InvariantCulture),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        if (!_process.HasExited)
+        {
+            Signals.Send(_process.Id, Signals.SIGTERM);
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(10))) Signals.Send(_process.Id, Signals.SIGKILL);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}

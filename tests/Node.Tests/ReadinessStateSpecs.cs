@@ -1,0 +1,29 @@
+using ActorService.Node.Health;
+using Xunit;
+
+namespace ActorService.Node.Tests;
+
+/// <summary>The readiness flips counted for actorservice_readiness_changes_total (what the flapping alert reads).</summary>
+public sealed class ReadinessStateSpecs
+{
+    [Fact]
+    public void Should_count_one_change_per_flip_of_readiness_when_conditions_come_and_go()
+    {
+        var readiness = new ReadinessState();
+        readiness.MarkResourcesOpen();
+        Assert.Equal(0, readiness.Changes); // not ready before and after: not a flip
+        readiness.MarkMemberUp();
+        Assert.True(readiness.IsReady);
+        Assert.Equal(1, readiness.Changes);
+        readiness.MarkMemberUp();
+        Assert.Equal(1, readiness.Changes); // already ready
+        readiness.MarkMemberGone();
+        readiness.MarkMemberUp();
+        Assert.Equal(3, readiness.Changes);
+        Assert.True(readiness.MarkDraining());
+        Assert.False(readiness.MarkDraining());
+        readiness.MarkMemberGone();
+        Assert.Equal(4, readiness.Changes); // draining flipped it once; losing the member while draining changes nothing
+        Assert.False(readiness.IsReady);
+    }
+}
