@@ -16,7 +16,7 @@ public sealed class AdminAuthSpecs(SingleNodeFixture fixture) : IClassFixture<Si
     public static TheoryData<string, string?> MissingOrMalformed => new()
     {
         { "no Authorization header", null },
-        { "Basic scheme", "Basic " + Convert.ToBase64String("admin:test-admin-token"u8.ToArray()) },
+        { "Basic scheme", "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("admin:" + SingleNodeFixture.AdminToken)) },
         { "Bearer without a token", "Bearer " },
         { "the bare token without a scheme", SingleNodeFixture.AdminToken },
     };
@@ -41,7 +41,7 @@ public sealed class AdminAuthSpecs(SingleNodeFixture fixture) : IClassFixture<Si
         { "a prefix of the token", SingleNodeFixture.AdminToken[..^1] },
         { "the token with a suffix", SingleNodeFixture.AdminToken + "x" },
         { "the token in upper case", SingleNodeFixture.AdminToken.ToUpperInvariant() },
-        { "the token of another node", "test-admin-tokem" },
+        { "the token of another node", SingleNodeFixture.AdminToken[..^1] + "0" },
     };
 
     [Theory]

@@ -22,9 +22,6 @@ namespace ActorService.Node.Tests;
 /// </summary>
 public sealed class InProcessNode : IAsyncDisposable
 {
-    /// <summary>The host environment of test nodes: not Production, so test hooks are allowed.</summary>
-    public const string TestEnvironment = "Testing";
-
     private readonly WebApplication _app;
     private readonly LineSink _lines;
 
@@ -55,7 +52,7 @@ public sealed class InProcessNode : IAsyncDisposable
         var app = NodeHost.Build([.. launch.Args()], new NodeHostOptions
         {
             Environment = variable => launch.Environment.GetValueOrDefault(variable),
-            EnvironmentName = launch.Environment.GetValueOrDefault("ASPNETCORE_ENVIRONMENT") ?? TestEnvironment,
+            EnvironmentName = launch.Environment.GetValueOrDefault("ASPNETCORE_ENVIRONMENT") ?? NodeProcess.TestEnvironment,
             Console = false,
             Logging = logging => logging.WriteTo.Sink(lines),
         });

@@ -15,7 +15,7 @@ namespace ActorService.Node.Tests;
 public sealed class OverloadSpecs
 {
     private const string ProblemPrefix = "https://actorservice.dev/problems/";
-    private const string AdminToken = "overload-admin-token";
+    private const string AdminToken = "overload-admin-token-0123456789abcdef";
 
     [Fact]
     public async Task Should_answer_503_with_retry_after_and_keep_probes_answering_when_requests_exceed_the_limit_and_queue()

@@ -9,7 +9,7 @@ namespace ActorService.Node.Tests;
 /// </summary>
 public class SingleNodeFixture : IAsyncLifetime
 {
-    public const string AdminToken = "test-admin-token";
+    public const string AdminToken = "test-admin-token-0123456789abcdef";
     public InProcessNode Node { get; private set; } = null!;
 
     /// <summary>The embedded default: SQLite and the in-process cache.</summary>

@@ -28,6 +28,7 @@ internal sealed record NodeConfiguration(
         var hocon = HoconLoader.Load(options);
         var node = NodeSettings.From(hocon);
         Logging.SerilogSetup.ParseLevel(node.LogLevel);
+        Admin.AdminTokenPolicy.Check(node.AdminToken);
         if (node.LogFormat.ToLowerInvariant() is not ("text" or "json"))
             throw new ConfigurationException($"actor-service.logging.format (--log-format) must be text or json, not '{node.LogFormat}'");
         return new NodeConfiguration(

@@ -141,7 +141,8 @@ internal sealed partial class NodeOptions
         var text = new StringBuilder("ActorService node. Options (environment variable in brackets); flags win over variables, variables over hocon.conf:\n");
         foreach (var o in Overrides.All)
             text.Append("  ").Append(o.Flag.PadRight(26)).Append(o.Description).Append(" [").Append(o.EnvVar).AppendLine("]");
-        text.AppendLine("Details: docs/configuration.md.");
+        text.AppendLine("Host environment: ASPNETCORE_ENVIRONMENT, else DOTNET_ENVIRONMENT, else Production (test hooks are refused in Production).");
+        text.AppendLine("An admin token must have at least 32 characters. Details: docs/configuration.md.");
         return text.ToString();
     }
 }

@@ -50,6 +50,11 @@ internal static class NodeHost
             // null: the host's own rule (ASPNETCORE_ENVIRONMENT, else DOTNET_ENVIRONMENT, else Production).
             EnvironmentName = host.EnvironmentName,
         });
+        // Test hooks delay writes and start stubborn background work on request: never in Production, the host's default
+        // environment, whatever the configuration says.
+        if (node.AllowTestHooks && (builder.Environment.IsProduction() || string.IsNullOrWhiteSpace(builder.Environment.EnvironmentName)))
+            throw new Config.ConfigurationException("test hooks (--allow-test-hooks, ACTORSERVICE_ALLOW_TEST_HOOKS, actor-service.testing.allow-test-hooks) " +
+                "are refused in the Production environment: set ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) to another one, such as Testing, on test nodes only");
         // Serilog as a provider of the standard logger factory, which creates each category's logger once. (UseSerilog's
         // own factory builds a new logger, with its caches, at every CreateLogger, and ASP.NET Core's result executors
         // call CreateLogger on every request: bench/ measured it at 13 % of the node's allocations on reads.)
