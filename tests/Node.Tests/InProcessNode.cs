@@ -70,7 +70,7 @@ public sealed class InProcessNode : IAsyncDisposable
         }
     }
 
-    private async Task WaitReadyAsync(TimeSpan within)
+    public async Task WaitReadyAsync(TimeSpan within)
     {
         using var probe = NodeProcess.NewClient(BaseUri, TimeSpan.FromSeconds(2));
         await Eventually.True(async () =>
