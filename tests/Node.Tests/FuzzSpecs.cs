@@ -23,7 +23,7 @@ public sealed class FuzzSpecs(ITestOutputHelper output)
     private const int DefaultSeed = 7_2026;
     private const int HttpWorkers = 8, RequestsPerHttpWorker = 1500;
     // Raw requests mostly wait for a silence (a truncated request gets no answer), so more of them run at once.
-    private const int RawWorkers = 16, RequestsPerRawWorker = 100;
+    private const int RawWorkers = 32, RequestsPerRawWorker = 50; // 1,600 raw requests, as many waiting at once as the HTTP workers keep busy
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(35);
 
     [Fact]

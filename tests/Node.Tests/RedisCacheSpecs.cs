@@ -9,7 +9,7 @@ namespace ActorService.Node.Tests;
 
 /// <summary>
 /// The Redis snapshot cache is never the truth: a node (built in-process) on PostgreSQL, with a Redis of the spec's own that the
-/// spec restarts, flushes, stops and corrupts. Entities passivate after one idle second, so every round activates
+/// spec restarts, flushes, stops and corrupts. Entities passivate after 300 idle ms, so every round activates
 /// them again through the cache. Every answer must match what the client knows it wrote.
 /// </summary>
 public sealed class RedisCacheSpecs : IAsyncLifetime
@@ -27,7 +27,7 @@ public sealed class RedisCacheSpecs : IAsyncLifetime
         var launch = NodeLaunch.Single(Repo.NewWorkDir("redis-cache")) with
         {
             AdminToken = SingleNodeFixture.AdminToken,
-            Hocon = ["actor-service.accounts.passivate-after = 1s"],
+            Hocon = ["actor-service.accounts.passivate-after = 300ms"],
         };
         _node = await InProcessNode.StartReadyAsync(launch.WithPostgresAndRedis(await TestServices.NewPostgresDatabase("cache"), _redis.Configuration));
     }
