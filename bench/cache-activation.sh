@@ -32,7 +32,7 @@ cleanup() {
   true
 }
 trap cleanup EXIT
-dotnet "$dll" --http-port "$http" --cluster-port "$cluster" --data-dir "$work/data" --log-level Warning --admin-token bench \
+dotnet "$dll" --http-port "$http" --cluster-port "$cluster" --data-dir "$work/data" --log-level Warning --admin-token bench-admin-token-0123456789abcdef \
   --postgres "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$db" --redis "127.0.0.1:$redis_port" \
   --hocon "actor-service.accounts.passivate-after = 1s" >"$work/node.log" 2>&1 &
 node_pid=$!
@@ -40,7 +40,7 @@ for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$http/health/ready" >/dev/n
 
 passivated() {
   for _ in $(seq 1 120); do
-    curl -sf -H "Authorization: Bearer bench" "http://127.0.0.1:$http/admin/status" | grep -q '"activeEntities":0' && return
+    curl -sf -H "Authorization: Bearer bench-admin-token-0123456789abcdef" "http://127.0.0.1:$http/admin/status" | grep -q '"activeEntities":0' && return
     sleep 0.5
   done
   echo "entities did not passivate" >&2; exit 1

@@ -5,7 +5,7 @@ using Xunit;
 namespace ActorService.Node.Tests;
 
 /// <summary>
-/// /admin/* against real nodes: no token or a malformed Authorization header is 401, a wrong token is 403, the right
+/// /admin/* against nodes built in-process: no token or a malformed Authorization header is 401, a wrong token is 403, the right
 /// token works, and a node without a configured token has admin disabled (403 for everyone) rather than open.
 /// Every refused drain leaves the node serving.
 /// </summary>
@@ -16,7 +16,7 @@ public sealed class AdminAuthSpecs(SingleNodeFixture fixture) : IClassFixture<Si
     public static TheoryData<string, string?> MissingOrMalformed => new()
     {
         { "no Authorization header", null },
-        { "Basic scheme", "Basic " + Convert.ToBase64String("admin:test-admin-token"u8.ToArray()) },
+        { "Basic scheme", "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("admin:" + SingleNodeFixture.AdminToken)) },
         { "Bearer without a token", "Bearer " },
         { "the bare token without a scheme", SingleNodeFixture.AdminToken },
     };
@@ -41,7 +41,7 @@ public sealed class AdminAuthSpecs(SingleNodeFixture fixture) : IClassFixture<Si
         { "a prefix of the token", SingleNodeFixture.AdminToken[..^1] },
         { "the token with a suffix", SingleNodeFixture.AdminToken + "x" },
         { "the token in upper case", SingleNodeFixture.AdminToken.ToUpperInvariant() },
-        { "the token of another node", "test-admin-tokem" },
+        { "the token of another node", SingleNodeFixture.AdminToken[..^1] + "0" },
     };
 
     [Theory]
@@ -72,7 +72,7 @@ public sealed class AdminAuthSpecs(SingleNodeFixture fixture) : IClassFixture<Si
     [Fact]
     public async Task Should_disable_admin_and_keep_serving_when_no_token_is_configured()
     {
-        await using var node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("admin-off")));
+        await using var node = await InProcessNode.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("admin-off")));
         foreach (var authorization in new[] { null, "Bearer ", "Bearer anything", "Bearer \"\"" })
         foreach (var (method, path) in AdminRoutes)
         {
@@ -86,7 +86,7 @@ public sealed class AdminAuthSpecs(SingleNodeFixture fixture) : IClassFixture<Si
     // The drain goes last: were any guard to let it through, the node stops and AssertStillServing fails.
     private static readonly (HttpMethod, string)[] AdminRoutes = [(HttpMethod.Get, "admin/status"), (HttpMethod.Post, "admin/drain")];
 
-    private static async Task<LedgerClient.Answer> Send(NodeProcess node, HttpMethod method, string path, string? authorization)
+    private static async Task<LedgerClient.Answer> Send(InProcessNode node, HttpMethod method, string path, string? authorization)
     {
         using var request = new HttpRequestMessage(method, path);
         if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
@@ -96,7 +96,7 @@ public sealed class AdminAuthSpecs(SingleNodeFixture fixture) : IClassFixture<Si
         return answer;
     }
 
-    private static async Task AssertStillServing(NodeProcess node)
+    private static async Task AssertStillServing(InProcessNode node)
     {
         var ready = await node.Http.GetAsync("health/ready");
         Assert.True(ready.StatusCode == HttpStatusCode.OK && !node.HasExited,

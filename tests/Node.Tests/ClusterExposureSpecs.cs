@@ -13,7 +13,7 @@ namespace ActorService.Node.Tests;
 /// </summary>
 public sealed class ClusterExposureSpecs
 {
-    private const string Token = "exposure-admin-token";
+    private const string Token = "exposure-admin-token-0123456789abcdef";
 
     [Fact]
     public async Task Should_listen_on_the_configured_loopback_address_only_when_bound_to_127_0_0_1()

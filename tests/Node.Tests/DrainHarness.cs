@@ -10,7 +10,7 @@ namespace ActorService.Node.Tests;
 /// <summary>Shared steps of the drain specs: a node with a report file, admin calls, reading the report.</summary>
 internal static class DrainHarness
 {
-    public const string Token = "drain-token";
+    public const string Token = "drain-token-0123456789abcdef-drains";
 
     public static NodeLaunch Launch(string name, string lbDelay = "1s", params string[] hocon)
     {

@@ -11,7 +11,7 @@ namespace ActorService.Node.Tests;
 /// </summary>
 public sealed class DrainObservabilitySpecs
 {
-    private const string Token = "drain-admin-token";
+    private const string Token = "drain-admin-token-0123456789abcdef";
 
     [Fact]
     public async Task Should_keep_answering_scrapes_with_refusals_and_phase_durations_when_draining()

@@ -12,7 +12,8 @@ namespace ActorService.Node.Tests;
 
 /// <summary>
 /// Thousands of random and mutated requests (random bytes, truncated and mutated JSON, random methods, paths and
-/// headers, broken HTTP framing on raw sockets) against one real node. Afterwards: no response was a 5xx or carried a
+/// headers, broken HTTP framing on raw sockets) against one node built in-process with production settings (real
+/// Kestrel on a loopback port, the Production environment, no test hooks). Afterwards: no response was a 5xx or carried a
 /// stack trace, nothing was logged at error level, the node is alive and ready, and the accounts seeded before the
 /// fuzzing hold exactly what they held. The seed is fixed (override with ACTORSERVICE_FUZZ_SEED) and printed in every
 /// failure, so a failure reproduces.
@@ -22,16 +23,17 @@ public sealed class FuzzSpecs(ITestOutputHelper output)
     private const int DefaultSeed = 7_2026;
     private const int HttpWorkers = 8, RequestsPerHttpWorker = 1500;
     // Raw requests mostly wait for a silence (a truncated request gets no answer), so more of them run at once.
-    private const int RawWorkers = 16, RequestsPerRawWorker = 100;
+    private const int RawWorkers = 32, RequestsPerRawWorker = 50; // 1,600 raw requests, as many waiting at once as the HTTP workers keep busy
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(35);
 
     [Fact]
     public async Task Should_answer_no_5xx_and_keep_state_and_readiness_when_fuzzed_with_thousands_of_bad_requests()
     {
         var seed = int.TryParse(Environment.GetEnvironmentVariable("ACTORSERVICE_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s) ? s : DefaultSeed;
-        await using var node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("fuzz")) with
+        await using var node = await InProcessNode.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("fuzz")) with
         {
             TestHooks = false, // production settings: no X-Test-Delay-Ms for the fuzzer to stumble on
+            Environment = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" },
             AdminToken = Guid.NewGuid().ToString("N"), // a token the fuzzer cannot know: admin stays closed to it
         });
         var seeded = await SeedAccounts(node.Http, seed);
@@ -121,7 +123,7 @@ public sealed class FuzzSpecs(ITestOutputHelper output)
         }
     }
 
-    private static async Task<Outcome> SendRaw(NodeProcess node, byte[] payload)
+    private static async Task<Outcome> SendRaw(InProcessNode node, byte[] payload)
     {
         var reply = await RawHttp.SendAsync(node.Launch.HttpPort, payload, firstByte: TimeSpan.FromSeconds(1), idle: TimeSpan.FromMilliseconds(200));
         // 505 is HTTP's own answer to a request line naming a version other than 1.x (Kestrel sends it, with no

@@ -8,10 +8,10 @@ namespace ActorService.Node.Tests;
 /// <summary>A node logging at Debug, in the readable text format, for the log correlation specs.</summary>
 public sealed class DebugNodeFixture : IAsyncLifetime
 {
-    public NodeProcess Node { get; private set; } = null!;
+    public InProcessNode Node { get; private set; } = null!;
 
     public async ValueTask InitializeAsync() =>
-        Node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("logs")) with { LogLevel = "Debug" }, "logs");
+        Node = await InProcessNode.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("logs")) with { LogLevel = "Debug" }, "logs");
 
     public async ValueTask DisposeAsync() => await Node.DisposeAsync();
 }

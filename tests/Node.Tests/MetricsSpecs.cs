@@ -7,10 +7,10 @@ namespace ActorService.Node.Tests;
 /// <summary>A node for the metrics specs: shard stats polled often, so the shards gauge is fresh within a test.</summary>
 public sealed class MetricsNodeFixture : IAsyncLifetime
 {
-    public NodeProcess Node { get; private set; } = null!;
+    public InProcessNode Node { get; private set; } = null!;
 
     public async ValueTask InitializeAsync() =>
-        Node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("metrics")) with
+        Node = await InProcessNode.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("metrics")) with
         {
             Hocon = ["actor-service.metrics.shard-poll-interval = 300ms"],
         }, "metrics");
@@ -18,7 +18,7 @@ public sealed class MetricsNodeFixture : IAsyncLifetime
     public async ValueTask DisposeAsync() => await Node.DisposeAsync();
 }
 
-/// <summary>GET /metrics against a real node: every listed metric is there, with bounded labels, and moves with traffic.</summary>
+/// <summary>GET /metrics against a node built in-process (real Kestrel, real scrapes): every listed metric is there, with bounded labels, and moves with traffic.</summary>
 public sealed class MetricsSpecs(MetricsNodeFixture fixture) : IClassFixture<MetricsNodeFixture>
 {
     private HttpClient Http => fixture.Node.Http;

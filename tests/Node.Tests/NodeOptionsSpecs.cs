@@ -3,7 +3,10 @@ using Xunit;
 
 namespace ActorService.Node.Tests;
 
-/// <summary>Flags and environment variables become HOCON over hocon.conf; mistakes are reported, not ignored.</summary>
+/// <summary>
+/// Flags and environment variables (read through Microsoft.Extensions.Configuration) become HOCON over hocon.conf;
+/// mistakes are reported, not ignored.
+/// </summary>
 public sealed class NodeOptionsSpecs
 {
     private static Akka.Configuration.Config Load(string[] args, Dictionary<string, string>? env = null)
@@ -81,6 +84,68 @@ public sealed class NodeOptionsSpecs
     {
         var e = Assert.Throws<ConfigurationException>(() => Load([flag, value]));
         Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--allow-test-hooks" }, "on")]
+    [InlineData(new[] { "--allow-test-hooks", "--http-port", "9001" }, "on")]
+    [InlineData(new[] { "--http-port", "9001", "--allow-test-hooks" }, "on")]
+    [InlineData(new[] { "--allow-test-hooks", "false", "--http-port", "9001" }, "off")]
+    [InlineData(new[] { "--allow-test-hooks=no" }, "off")]
+    [InlineData(new string[0], "off")]
+    public void Should_take_a_bare_switch_as_on_without_swallowing_the_next_flag_when_test_hooks_are_asked_for(string[] args, string expected)
+    {
+        var c = Load(args);
+        Assert.Equal(expected == "on", c.GetBoolean("actor-service.testing.allow-test-hooks"));
+        if (args.Contains("--http-port")) Assert.Equal(9001, c.GetInt("actor-service.http.port"));
+    }
+
+    [Fact]
+    public void Should_read_every_flag_from_its_actorservice_variable_when_only_the_environment_gives_it()
+    {
+        // The variables keep their names: ACTORSERVICE_ + the flag in upper snake case, one per flag.
+        foreach (var o in Overrides.All)
+            Assert.Equal("ACTORSERVICE_" + o.Flag[2..].Replace('-', '_').ToUpperInvariant(), o.EnvVar);
+        var env = new Dictionary<string, string>
+        {
+            ["ACTORSERVICE_ALLOW_TEST_HOOKS"] = "true",
+            ["ACTORSERVICE_SEEDS"] = "10.0.0.5:4053",
+            ["ACTORSERVICE_HOCON"] = "actor-service.accounts.recent-keys = 3",
+            ["ACTORSERVICE_LOG_LEVEL"] = "Debug",
+        };
+        var c = Load([], env);
+        Assert.True(c.GetBoolean("actor-service.testing.allow-test-hooks"));
+        Assert.Equal(["akka.tcp://actor-service@10.0.0.5:4053"], c.GetStringList("akka.cluster.seed-nodes"));
+        Assert.Equal(3, c.GetInt("actor-service.accounts.recent-keys"));
+        Assert.Equal("Debug", c.GetString("actor-service.logging.level"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--http-port" }, "'--http-port' needs a value")]
+    [InlineData(new[] { "--seeds" }, "'--seeds' needs a value")]
+    [InlineData(new[] { "--allow-test-hooks", "maybe" }, "--allow-test-hooks (ACTORSERVICE_ALLOW_TEST_HOOKS) must be true or false")]
+    [InlineData(new[] { "--cluster-port", "-1" }, "--cluster-port (ACTORSERVICE_CLUSTER_PORT) must be a whole number")]
+    [InlineData(new[] { "http-port", "1" }, "unknown option 'http-port'")]
+    public void Should_name_the_flag_when_a_value_is_missing_or_malformed(string[] args, string expected)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Load(args));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Should_name_the_variable_when_a_value_from_the_environment_is_malformed()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Load([], new Dictionary<string, string> { ["ACTORSERVICE_LB_DELAY"] = "soon" }));
+        Assert.Contains("ACTORSERVICE_LB_DELAY", e.Message);
+    }
+
+    [Fact]
+    public void Should_refuse_a_log_level_or_format_it_does_not_know_before_anything_starts()
+    {
+        Assert.Contains("Verbose, Debug", Assert.Throws<ConfigurationException>(() =>
+            NodeConfiguration.Load(NodeOptions.Parse(["--log-level", "Loud"], _ => null))).Message);
+        Assert.Contains("text or json", Assert.Throws<ConfigurationException>(() =>
+            NodeConfiguration.Load(NodeOptions.Parse(["--log-format", "xml"], _ => null))).Message);
     }
 
     [Fact]

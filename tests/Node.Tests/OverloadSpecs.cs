@@ -15,13 +15,13 @@ namespace ActorService.Node.Tests;
 public sealed class OverloadSpecs
 {
     private const string ProblemPrefix = "https://actorservice.dev/problems/";
-    private const string AdminToken = "overload-admin-token";
+    private const string AdminToken = "overload-admin-token-0123456789abcdef";
 
     [Fact]
     public async Task Should_answer_503_with_retry_after_and_keep_probes_answering_when_requests_exceed_the_limit_and_queue()
     {
         // Two requests at once, one waiting; generous request timeouts so the held writes never time out on a slow machine.
-        await using var node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("overload")) with
+        await using var node = await InProcessNode.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("overload")) with
         {
             AdminToken = AdminToken,
             Hocon =
@@ -32,7 +32,7 @@ public sealed class OverloadSpecs
         });
         var held = Enumerable.Range(0, 3).Select(i => $"held-{i}-{Guid.NewGuid():N}").ToList();
         var holding = held.Select(id => node.Http.Deposit(id, 10, key: "k-" + id, delayMs: 4000)).ToList();
-        await InFlight(node, held.Count, TimeSpan.FromSeconds(3), "the three held writes to be inside the node (admin/status inFlightRequests)");
+        await InFlight(node.Http, held.Count, TimeSpan.FromSeconds(3), "the three held writes to be inside the node (admin/status inFlightRequests)");
 
         // Once the two slots and the queue are taken, the next request must be refused at once.
         var refusedIds = new List<string>();
@@ -85,9 +85,9 @@ public sealed class OverloadSpecs
             ],
         });
         var held = node.Http.Deposit($"held-{Guid.NewGuid():N}", 1, key: "held", delayMs: 30_000);
-        await InFlight(node, 1, TimeSpan.FromSeconds(5), "the slow write to hold the only slot");
+        await InFlight(node.Http, 1, TimeSpan.FromSeconds(5), "the slow write to hold the only slot");
         var queued = node.Http.Deposit($"queued-{Guid.NewGuid():N}", 1, key: "queued");
-        await InFlight(node, 2, TimeSpan.FromSeconds(5), "the second write to wait in the queue");
+        await InFlight(node.Http, 2, TimeSpan.FromSeconds(5), "the second write to wait in the queue");
         Assert.False(queued.IsCompleted, "the second write should be waiting for the slot");
 
         node.Signal(Signals.SIGTERM);
@@ -113,7 +113,7 @@ public sealed class OverloadSpecs
             var outcome = await store.CommitAsync([new PendingWrite(id, LedgerOperation.Deposit, 5, "seed", 0, start)], CancellationToken.None);
             Assert.IsType<WriteOutcome.Committed>(Assert.Single(outcome));
         }
-        await using var node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(dir));
+        await using var node = await InProcessNode.StartReadyAsync(NodeLaunch.Single(dir));
         Assert.Equal(start, (await node.Http.GetAccount(id)).Balance);
 
         var over = await node.Http.Deposit(id, 6);
@@ -132,6 +132,6 @@ public sealed class OverloadSpecs
     /// Waits until at least <paramref name="count"/> ledger requests are inside the node. /admin/* bypasses the limit,
     /// so it can look while the node is full; the gate counts the status request itself too, hence the + 1.
     /// </summary>
-    private static Task InFlight(NodeProcess node, int count, TimeSpan within, string what) => Eventually.True(async () =>
-        (await node.Http.Status(AdminToken)).Body.GetProperty("inFlightRequests").GetInt32() >= count + 1, within, what);
+    private static Task InFlight(HttpClient http, int count, TimeSpan within, string what) => Eventually.True(async () =>
+        (await http.Status(AdminToken)).Body.GetProperty("inFlightRequests").GetInt32() >= count + 1, within, what);
 }

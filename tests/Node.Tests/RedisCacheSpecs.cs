@@ -8,8 +8,8 @@ using Xunit;
 namespace ActorService.Node.Tests;
 
 /// <summary>
-/// The Redis snapshot cache is never the truth: a real node on PostgreSQL, with a Redis of the spec's own that the
-/// spec restarts, flushes, stops and corrupts. Entities passivate after one idle second, so every round activates
+/// The Redis snapshot cache is never the truth: a node (built in-process) on PostgreSQL, with a Redis of the spec's own that the
+/// spec restarts, flushes, stops and corrupts. Entities passivate after 300 idle ms, so every round activates
 /// them again through the cache. Every answer must match what the client knows it wrote.
 /// </summary>
 public sealed class RedisCacheSpecs : IAsyncLifetime
@@ -18,7 +18,7 @@ public sealed class RedisCacheSpecs : IAsyncLifetime
     private readonly Dictionary<string, long> _expected = [];
     private readonly string _prefix = "rc" + Guid.NewGuid().ToString("N")[..6];
     private RedisServer _redis = null!;
-    private NodeProcess _node = null!;
+    private InProcessNode _node = null!;
     private int _round;
 
     public async ValueTask InitializeAsync()
@@ -27,9 +27,9 @@ public sealed class RedisCacheSpecs : IAsyncLifetime
         var launch = NodeLaunch.Single(Repo.NewWorkDir("redis-cache")) with
         {
             AdminToken = SingleNodeFixture.AdminToken,
-            Hocon = ["actor-service.accounts.passivate-after = 1s"],
+            Hocon = ["actor-service.accounts.passivate-after = 300ms"],
         };
-        _node = await NodeProcess.StartReadyAsync(launch.WithPostgresAndRedis(await TestServices.NewPostgresDatabase("cache"), _redis.Configuration));
+        _node = await InProcessNode.StartReadyAsync(launch.WithPostgresAndRedis(await TestServices.NewPostgresDatabase("cache"), _redis.Configuration));
     }
 
     public async ValueTask DisposeAsync()

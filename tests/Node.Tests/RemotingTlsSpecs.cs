@@ -15,7 +15,7 @@ namespace ActorService.Node.Tests;
 /// </summary>
 public sealed class RemotingTlsSpecs
 {
-    private const string Token = "tls-admin-token";
+    private const string Token = "tls-admin-token-0123456789abcdef-tls";
 
     [Fact]
     public async Task Should_form_a_cluster_over_mutual_tls_and_keep_out_plain_and_untrusted_nodes_when_tls_is_on()

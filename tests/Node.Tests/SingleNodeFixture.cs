@@ -3,17 +3,20 @@ using Xunit;
 
 namespace ActorService.Node.Tests;
 
-/// <summary>One real node process shared by a spec class (contract specs don't disturb each other: every test uses its own accounts).</summary>
+/// <summary>
+/// One node, built in the test process, shared by a spec class (contract specs don't disturb each other: every test
+/// uses its own accounts).
+/// </summary>
 public class SingleNodeFixture : IAsyncLifetime
 {
-    public const string AdminToken = "test-admin-token";
-    public NodeProcess Node { get; private set; } = null!;
+    public const string AdminToken = "test-admin-token-0123456789abcdef";
+    public InProcessNode Node { get; private set; } = null!;
 
     /// <summary>The embedded default: SQLite and the in-process cache.</summary>
     protected virtual Task<NodeLaunch> LaunchAsync() =>
         Task.FromResult(NodeLaunch.Single(Repo.NewWorkDir("contract")) with { AdminToken = AdminToken });
 
-    public async ValueTask InitializeAsync() => Node = await NodeProcess.StartReadyAsync(await LaunchAsync());
+    public async ValueTask InitializeAsync() => Node = await InProcessNode.StartReadyAsync(await LaunchAsync());
 
     public async ValueTask DisposeAsync() => await Node.DisposeAsync();
 }

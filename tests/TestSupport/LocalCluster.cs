@@ -13,7 +13,7 @@ namespace ActorService.TestSupport;
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
-    public const string AdminToken = "cluster-test-admin";
+    public const string AdminToken = "cluster-test-admin-0123456789abcdef";
 
     private readonly NodeLaunch[] _launches;
     private readonly NodeProcess?[] _nodes;

@@ -82,6 +82,9 @@ public sealed class NodeProcess : IAsyncDisposable
             Timeout = timeout ?? TimeSpan.FromSeconds(30),
         };
 
+    /// <summary>The host environment test nodes run in unless their launch sets ASPNETCORE_ENVIRONMENT.</summary>
+    public const string TestEnvironment = "Testing";
+
     public static NodeProcess Start(NodeLaunch launch, string name = "node")
     {
         if (!File.Exists(Repo.NodeDll)) throw new FileNotFoundException("Build the solution first: node binary missing", Repo.NodeDll);
@@ -90,7 +93,9 @@ public sealed class NodeProcess : IAsyncDisposable
         psi.ArgumentList.Add(Repo.NodeDll);
         foreach (var a in launch.Args()) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_gcServer"] = "0"; // several nodes share two cores in tests
-        psi.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        // Test nodes run in a non-Production environment (test hooks are refused in Production); a launch may say otherwise.
+        psi.Environment.Remove("DOTNET_ENVIRONMENT");
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = TestEnvironment;
         foreach (var (k, v) in launch.Environment) psi.Environment[k] = v;
 
         var log = new StreamWriter(Path.Combine(launch.DataDir, $"{name}.log"), append: true) { AutoFlush = true };

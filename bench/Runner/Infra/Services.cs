@@ -7,7 +7,7 @@ namespace ActorService.Bench.Infra;
 /// <summary>How one ActorService node is started: the same flags the tests and the deployment use.</summary>
 internal sealed record NodeSpec(string Name, int HttpPort, int ClusterPort, string DataDir)
 {
-    public const string AdminToken = "bench-admin";
+    public const string AdminToken = "bench-admin-token-0123456789abcdef";
     public IReadOnlyList<int> SeedPorts { get; init; } = [];
     public string LbDelay { get; init; } = "1s";
     /// <summary>Extra HOCON, e.g. <c>actor-service.db.group-commit.max-batch = 1</c>.</summary>

@@ -6,6 +6,13 @@ internal enum ValueKind { Text, Integer, Duration, Flag, SeedList, Raw }
 /// <summary>One per-node or per-environment setting: a command-line flag, its environment variable and the HOCON path it sets.</summary>
 internal sealed record Override(string Flag, string EnvVar, ValueKind Kind, string Description, params string[] HoconPaths)
 {
+    /// <summary>
+    /// The key in the node's <see cref="Microsoft.Extensions.Configuration.IConfiguration"/>: the variable's name
+    /// without <see cref="Overrides.EnvPrefix"/> (<c>ACTORSERVICE_HTTP_PORT</c> → <c>HTTP_PORT</c>), which is the key the
+    /// environment provider produces; the command line's switch mappings map the flag to the same key.
+    /// </summary>
+    public string Key => EnvVar[Overrides.EnvPrefix.Length..];
+
     /// <summary>Extra fixed HOCON applied when this override is present (e.g. --postgres also selects the postgres backend).</summary>
     public string? Implies { get; init; }
     /// <summary>Never log the value.</summary>
@@ -13,11 +20,14 @@ internal sealed record Override(string Flag, string EnvVar, ValueKind Kind, stri
 }
 
 /// <summary>
-/// Every flag the node accepts, in one table (the README's configuration reference is this table).
+/// Every flag the node accepts, in one table (docs/configuration.md lists it; <c>--help</c> prints it).
 /// Command-line flags win over environment variables, which win over hocon.conf.
 /// </summary>
 internal static class Overrides
 {
+    /// <summary>Every variable of the node starts with this.</summary>
+    public const string EnvPrefix = "ACTORSERVICE_";
+
     public static readonly IReadOnlyList<Override> All =
     [
         new("--config", "ACTORSERVICE_CONFIG", ValueKind.Text, "path of the HOCON file (default: hocon.conf next to the binary)"),

@@ -19,31 +19,47 @@ using Serilog.Core;
 
 namespace ActorService.Node.Hosting;
 
-/// <summary>Builds the web application: services, the Akka chain, the HTTP pipeline. Program.cs only calls this.</summary>
+/// <summary>
+/// Builds the node: configuration, logging, services, the Akka chain, the HTTP pipeline. The process
+/// (<see cref="NodeRunner"/>) and in-process tests build it the same way, from a command line.
+/// </summary>
 internal static class NodeHost
 {
-    public static WebApplication Build(NodeOptions options, Akka.Configuration.Config hocon, LoggingLevelSwitch level)
+    /// <summary>Builds the node from its command line and environment, as the process does.</summary>
+    /// <exception cref="ConfigurationException">a bad flag, variable or setting (the process exits with 2).</exception>
+    public static WebApplication Build(string[] args, NodeHostOptions? host = null) =>
+        Build(NodeConfiguration.Load(NodeOptions.Parse(args, host?.Environment)), host);
+
+    /// <summary>Builds the node from a configuration already read (the runner reads it first, to answer --help).</summary>
+    public static WebApplication Build(NodeConfiguration config, NodeHostOptions? host = null)
     {
-        var node = NodeSettings.From(hocon);
-        var ledger = LedgerSettings.From(hocon);
-        var limits = HttpLimits.From(hocon);
-        var remotingTls = RemotingTls.LoadSetup(hocon);
+        host ??= new NodeHostOptions();
+        var (node, limits, formation) = (config.Node, config.Limits, config.Formation);
+        // Serilog's static logger: Akka.Logger.Serilog writes Akka's own lines through it.
+        var level = new LoggingLevelSwitch(SerilogSetup.ParseLevel(node.LogLevel));
+        var logger = SerilogSetup.Create(level, node.LogFormat, host.Logging, host.Console);
+        Log.Logger = logger;
         Log.Information("HTTP limits: {Limits}", limits.Describe());
-        var formation = ClusterFormationSettings.From(hocon);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            // Our flags are parsed by NodeOptions; ASP.NET's own command-line binding stays out of it. The one setting
+            // Our flags are read by NodeOptions; ASP.NET's own command-line binding stays out of it. The one setting
             // passed: no reload-on-change of appsettings files (the node has none), because that watcher covers the whole
             // content root, the working directory, where the data folder usually is: bench/ measured it at 9 % of the
             // node's CPU on SQLite writes, handling an inotify event for every WAL write.
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
-            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environments.Production,
+            // null: the host's own rule (ASPNETCORE_ENVIRONMENT, else DOTNET_ENVIRONMENT, else Production).
+            EnvironmentName = host.EnvironmentName,
         });
+        // Test hooks delay writes and start stubborn background work on request: never in Production, the host's default
+        // environment, whatever the configuration says.
+        if (node.AllowTestHooks && (builder.Environment.IsProduction() || string.IsNullOrWhiteSpace(builder.Environment.EnvironmentName)))
+            throw new Config.ConfigurationException("test hooks (--allow-test-hooks, ACTORSERVICE_ALLOW_TEST_HOOKS, actor-service.testing.allow-test-hooks) " +
+                "are refused in the Production environment: set ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) to another one, such as Testing, on test nodes only");
         // Serilog as a provider of the standard logger factory, which creates each category's logger once. (UseSerilog's
         // own factory builds a new logger, with its caches, at every CreateLogger, and ASP.NET Core's result executors
         // call CreateLogger on every request: bench/ measured it at 13 % of the node's allocations on reads.)
         // The factory passes everything through; Serilog's levels (and the SIGHUP-reloadable switch) decide.
-        builder.Logging.ClearProviders().AddSerilog(dispose: false).SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.ClearProviders().AddSerilog(logger, dispose: false).SetMinimumLevel(LogLevel.Trace);
         builder.WebHost.UseUrls(formation.Management
             ? [$"http://{node.Http.Host}:{node.Http.Port}", formation.ManagementUri.ToString()]
             : [$"http://{node.Http.Host}:{node.Http.Port}"]);
@@ -52,16 +68,18 @@ internal static class NodeHost
             k.AddServerHeader = false;
             limits.ApplyTo(k); // header, body, connection and data-rate limits (actor-service.http.limits)
         });
+        var hocon = config.Hocon;
         // The host must outwait the whole drain: CoordinatedShutdown's phase timeouts are the real budget.
         builder.Services.Configure<HostOptions>(o =>
             o.ShutdownTimeout = ShutdownBudget.HostShutdownTimeout(hocon.WithFallback(ConfigurationFactory.Default())));
 
         var s = builder.Services;
-        s.AddSingleton(options).AddSingleton(formation).AddSingleton(node).AddSingleton(node.Http).AddSingleton(node.Drain).AddSingleton(ledger).AddSingleton(limits);
+        config.AddTo(s);
+        s.AddSingleton(logger); // not disposed by the container: whoever built the host flushes it last
         s.AddSingleton(level).AddSingleton<LogLevelReloader>();
         s.AddSingleton<IntakeGate>().AddSingleton<ShutdownTimeline>().AddSingleton<ShutdownPlan>();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
-        s.AddSingleton(ClusterTimings.From(hocon)).AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
+        s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
         s.AddNodeHealth();
         s.AddNodeMetrics(node);
         s.AddProblemDetails();
@@ -76,11 +94,11 @@ internal static class NodeHost
             // Akka gets the configuration with secrets masked: its config dump can never print one (Secrets). The
             // remoting TLS certificate, if any, is loaded here and handed over as a setup (RemotingTls).
             akka.AddHocon(Secrets.Redact(RemotingTls.WithoutCertificateFile(hocon)), HoconAddMode.Prepend)
-                .WithRemotingTls(remotingTls)
-                .WithLedgerDb(resources.Store, ledger.Db)
-                .WithSnapshotCache(() => resources.Cache, ledger.Cache.ReadTimeout)
-                .WithEventPublisher(resources.Outbox, () => resources.Sink, ledger.Events, sp.GetRequiredService<IBackgroundWork>())
-                .WithAccountSharding(ledger.Accounts)
+                .WithRemotingTls(config.RemotingTls)
+                .WithLedgerDb(resources.Store, config.Ledger.Db)
+                .WithSnapshotCache(() => resources.Cache, config.Ledger.Cache.ReadTimeout)
+                .WithEventPublisher(resources.Outbox, () => resources.Sink, config.Ledger.Events, sp.GetRequiredService<IBackgroundWork>())
+                .WithAccountSharding(config.Ledger.Accounts)
                 .WithClusterFormation(formation, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterFormation)))
                 .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)))
                 .WithActors((_, _) => sp.GetRequiredService<ClusterHealth>()); // watches membership from the start
@@ -103,6 +121,10 @@ internal static class NodeHost
         app.MapAdminApi();
         if (node.AllowTestHooks) app.MapTestHooksApi();
         app.MapMetricsApi();
+        Log.Information("ActorService node {Cluster} starting: http://{Host}:{Port}, remoting {Remoting}, app-version {AppVersion}, environment {Environment}, flags [{Flags}]",
+            node.ClusterName, node.Http.Host, node.Http.Port,
+            $"{hocon.GetString("akka.remote.dot-netty.tcp.hostname")}:{hocon.GetInt("akka.remote.dot-netty.tcp.port")}",
+            node.AppVersion, app.Environment.EnvironmentName, string.Join(" ", config.Options.Describe()));
         return app;
     }
 }

@@ -13,10 +13,13 @@ namespace ActorService.Node.Logging;
 /// </summary>
 internal static class SerilogSetup
 {
-    private const string TextTemplate =
+    /// <summary>The text format of a line (also what in-process test hosts render their captured lines with).</summary>
+    internal const string TextTemplate =
         "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {Message:lj} <{SourceContext}>{TraceSuffix}{ShutdownSuffix}{NewLine}{Exception}";
 
-    public static Logger Create(LoggingLevelSwitch level, string format)
+    /// <param name="extra">more configuration, e.g. a sink a test reads (<see cref="Hosting.NodeHostOptions.Logging"/>)</param>
+    /// <param name="console">false: no console sink (an in-process test host, whose <paramref name="extra"/> keeps the lines)</param>
+    public static Logger Create(LoggingLevelSwitch level, string format, Action<LoggerConfiguration>? extra = null, bool console = true)
     {
         var config = new LoggerConfiguration()
             .MinimumLevel.ControlledBy(level)
@@ -29,9 +32,11 @@ internal static class SerilogSetup
             .Enrich.With<ShutdownIdEnricher>()   // before the suffix enricher, which renders it
             .Enrich.With<AkkaSourceEnricher>()
             .Enrich.With<TraceSuffixEnricher>();
-        config = format.Equals("json", StringComparison.OrdinalIgnoreCase)
-            ? config.WriteTo.Async(a => a.Console(new CompactJsonFormatter()))
-            : config.WriteTo.Async(a => a.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+        if (console)
+            config = format.Equals("json", StringComparison.OrdinalIgnoreCase)
+                ? config.WriteTo.Async(a => a.Console(new CompactJsonFormatter()))
+                : config.WriteTo.Async(a => a.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+        extra?.Invoke(config);
         return config.CreateLogger();
     }
 
