@@ -36,8 +36,9 @@ try
         settings.ClusterName, settings.Http.Host, settings.Http.Port,
         $"{hocon.GetString("akka.remote.dot-netty.tcp.hostname")}:{hocon.GetInt("akka.remote.dot-netty.tcp.port")}",
         settings.AppVersion, string.Join(" ", options.Describe()));
+    var exitCode = app.Services.GetRequiredService<NodeExitCode>(); // RunAsync disposes the container
     await app.RunAsync();
-    return ExitCodes.Current;
+    return exitCode.Value;
 }
 catch (ConfigurationException e)
 {

@@ -25,6 +25,7 @@ internal sealed class HostShutdownBridge(
     ReadinessState readiness,
     NodeSettings settings,
     LogLevelReloader reloader,
+    NodeExitCode exitCode,
     ILogger<HostShutdownBridge> logger) : IHostedLifecycleService
 {
     private readonly List<PosixSignalRegistration> _signals = [];
@@ -77,7 +78,7 @@ internal sealed class HostShutdownBridge(
             : reason is CoordinatedShutdown.ClusterDowningReason ? ExitCodes.Downed
             : draft.Abandoned.Count > 0 || draft.Phases.Any(p => p.TimedOut) ? ExitCodes.DeadlineHit
             : ExitCodes.Clean);
-        ExitCodes.Current = report.ExitCode;
+        exitCode.Set(report.ExitCode);
         using (timeline.Scope(logger))
             logger.LogInformation("Shutdown {ShutdownId} finished in {TotalMs:0} ms, exit code {ExitCode}: {Report}",
                 report.ShutdownId, report.TotalMs, report.ExitCode, report.ToJson());
