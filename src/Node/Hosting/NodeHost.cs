@@ -59,7 +59,7 @@ internal static class NodeHost
         var s = builder.Services;
         s.AddSingleton(options).AddSingleton(formation).AddSingleton(node).AddSingleton(node.Http).AddSingleton(node.Drain).AddSingleton(ledger).AddSingleton(limits);
         s.AddSingleton(level).AddSingleton<LogLevelReloader>();
-        s.AddSingleton<IntakeGate>().AddSingleton<ShutdownTimeline>().AddSingleton<ShutdownPlan>().AddSingleton<NodeExitCode>();
+        s.AddSingleton<IntakeGate>().AddShutdownPlan();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
         s.AddSingleton(ClusterTimings.From(hocon)).AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
         s.AddNodeHealth();
