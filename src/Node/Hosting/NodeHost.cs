@@ -14,6 +14,7 @@ using ActorService.Node.Logging;
 using ActorService.Node.Shutdown;
 using Akka.Configuration;
 using Akka.Hosting;
+using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Core;
 
@@ -89,6 +90,8 @@ internal static class NodeHost
         s.AddHostedService(sp => sp.GetRequiredService<ShardStats>());
 
         var app = builder.Build();
+        // The drain's timing rules (docs/drain.md): timings that do not nest stop the node here, before anything starts (exit code 2).
+        DrainTimingRules.Enforce(hocon, app.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
         app.UseRequestLogging();     // first, so it sees every request's final status, refused ones included
         app.UseExceptionHandler();   // problem+json, never a stack trace
         app.UseStatusCodePages(Problems.WriteBareStatusAsync); // problem+json bodies for routing's bare 404/405

@@ -19,24 +19,27 @@ namespace ActorService.Node.Shutdown;
 /// docs/drain.md shows it (a test compares them). The phases, their order and every timeout are in hocon.conf
 /// (<c>akka.coordinated-shutdown</c>); the deadlines the steps keep are in <c>actor-service.drain</c>.
 /// <code>
-/// SIGTERM or SIGINT            → the host stops   → HostShutdownBridge.StoppingAsync ┐
-/// POST /admin/drain            → AdminApi                                            ├→ DrainTrigger.DrainStarted(reason), once:
-/// leave or downed by the cluster → Akka runs CoordinatedShutdown → first phase's marker ┘   readiness 503, timeline + shutdown id,
-///                                                                                           CoordinatedShutdown.Run(reason)
-/// before-service-unbind            stop-being-ready       keep serving for drain.lb-delay; the load balancer sees 503
-/// service-unbind                   close-intake           new requests → 503 + Retry-After + Connection: close;
-///                                                         HttpListenerStop closes the listener after drain.refuse-window
-/// service-requests-done            drain-requests         accepted requests finish; at drain.request-deadline → cancelled
-/// service-stop                     drain-background-work  tracked background work finishes; at drain.background-deadline → cancelled
-/// before-cluster-shutdown          (marker only)
-/// cluster-sharding-shutdown-region count-entities, (Akka) region-shutdown: shards hand off, entities empty their mailboxes
-/// cluster-leave                    (Akka) leave, check-hand-off
-/// cluster-exiting                  (Akka) wait-exiting and the shard coordinator singleton's hand-over
-/// cluster-exiting-done … cluster-shutdown (Akka) exiting-completed, wait-shutdown: Removed, cluster daemon stopped
-/// before-actor-system-terminate    close-resources        drain.close-order (events, cache, db), each flushed, then closed
-/// actor-system-terminate           (Akka) terminate-system
-/// → the host stops Kestrel (it waited for HttpListenerStop.HostMayStop), HostShutdownBridge.StoppedAsync writes the
-///   shutdown report and sets NodeExitCode; Program returns it: 0 clean, 3 a deadline was hit, 4 downed.
+/// 1. A trigger calls DrainTrigger.DrainStarted(reason); the first call flips readiness to 503, starts the timeline
+///    (and its shutdown id on every log line) and runs CoordinatedShutdown:
+///      SIGTERM, SIGINT     the host stops → HostShutdownBridge.StoppingAsync, which holds the host (not Kestrel first)
+///      POST /admin/drain   AdminApi
+///      leave, downing      Akka runs the phases itself → the first phase's timeline marker
+/// 2. The phases, in hocon.conf's order, each with its timeout there (the rows of Steps below):
+///      before-service-unbind            stop-being-ready       keep serving for drain.lb-delay; the load balancer sees 503
+///      service-unbind                   close-intake           new requests → 503 + Retry-After + Connection: close;
+///                                                              HttpListenerStop closes the listener after drain.refuse-window
+///      service-requests-done            drain-requests         accepted requests finish; at drain.request-deadline → cancelled
+///      service-stop                     drain-background-work  background work finishes; at drain.background-deadline → cancelled
+///      before-cluster-shutdown          (the marker only)
+///      cluster-sharding-shutdown-region count-entities; (Akka) region-shutdown: entities empty their mailboxes, shards hand off
+///      cluster-leave                    (Akka) leave; check-hand-off
+///      cluster-exiting                  (Akka) wait-exiting, and the shard coordinator singleton hands over
+///      cluster-exiting-done             (Akka) exiting-completed: Removed
+///      cluster-shutdown                 (Akka) wait-shutdown: the cluster daemon stopped
+///      before-actor-system-terminate    close-resources        drain.close-order (events, cache, db), each flushed, then closed
+///      actor-system-terminate           (Akka) terminate-system
+/// 3. The host goes on (HttpListenerStop.HostMayStop), HostShutdownBridge.StoppedAsync writes the shutdown report and
+///    sets NodeExitCode, Program returns it: 0 clean, 3 a deadline was hit, 4 downed (docs/drain.md).
 /// </code>
 /// Every phase also runs a "timeline" marker first, so each phase's start, end and counts are logged and reported.
 /// </summary>
@@ -112,7 +115,7 @@ internal sealed class ShutdownPlan(
         var total = _phases.Aggregate(TimeSpan.Zero, (sum, p) => sum + shutdown.Timeout(p));
         var text = new StringBuilder();
         foreach (var row in rows)
-            text.Append('\n').Append($"  {(row.First ? row.Phase : ""),-34} {(row.First ? ShutdownBudget.Format(row.Timeout) : ""),8}  {row.Task,-34} {row.What}");
+            text.Append('\n').Append($"  {(row.First ? row.Phase : ""),-34} {(row.First ? ShutdownBudget.Format(row.Timeout) : ""),8}  {(row.Akkas ? row.Task + " (Akka)" : row.Task),-34} {row.What}");
         logger.LogInformation("Shutdown plan ({Count} phases, budget {Budget}, host shutdown timeout {HostTimeout}; every phase runs the '{Marker}' marker first):{Plan}",
             _phases.Count, ShutdownBudget.Format(total), ShutdownBudget.Format(total + ShutdownBudget.HostMargin), TimelineMarker, text.ToString());
     }
@@ -230,15 +233,15 @@ internal sealed record DrainStep(string Phase, string Task, string What, Func<Sh
 /// One row of the stages report and of docs/drain.md's phase table: a phase in run order, its timeout, and one of its
 /// steps (<see cref="First"/> on the phase's first row). A phase without a step runs only the timeline marker.
 /// </summary>
-internal sealed record StageRow(string Phase, TimeSpan Timeout, bool First, string Task, string What)
+internal sealed record StageRow(string Phase, TimeSpan Timeout, bool First, string Task, bool Akkas, string What)
 {
     public static IReadOnlyList<StageRow> Of(IReadOnlyList<string> orderedPhases, Func<string, TimeSpan> timeout) =>
         orderedPhases.SelectMany(phase =>
         {
             var steps = ShutdownPlan.Steps.Where(s => s.Phase == phase).ToList();
             return steps.Count == 0
-                ? [new StageRow(phase, timeout(phase), true, "-", $"only the {ShutdownPlan.TimelineMarker} marker")]
-                : steps.Select((s, i) => new StageRow(phase, timeout(phase), i == 0, s.IsAkkas ? $"{s.Task} (Akka)" : s.Task, s.What));
+                ? [new StageRow(phase, timeout(phase), true, "-", false, $"only the {ShutdownPlan.TimelineMarker} marker")]
+                : steps.Select((s, i) => new StageRow(phase, timeout(phase), i == 0, s.Task, s.IsAkkas, s.What));
         }).ToList();
 }
 
