@@ -24,6 +24,25 @@ internal static class DrainHarness
         };
     }
 
+    /// <summary>
+    /// HOCON for a node whose requests may run long (held test writes): the ask and request timeouts raised, and with
+    /// them the timings the node's timing rules tie to them (DrainTimingRules, docs/drain.md): the drain's request
+    /// deadline (≥ request-timeout) and its phase (+ cancel-grace 1 s + phase-margin 1 s), and the shard hand-off
+    /// (entities get handoff-timeout − 5 s, ≥ ask-timeout) and its phase.
+    /// </summary>
+    public static string[] LongRequests(int askTimeoutSeconds, int requestTimeoutSeconds) =>
+    [
+        $"actor-service.http {{ ask-timeout = {askTimeoutSeconds}s, request-timeout = {requestTimeoutSeconds}s }}",
+        $"actor-service.drain.request-deadline = {requestTimeoutSeconds}s",
+        $"akka.coordinated-shutdown.phases.service-requests-done.timeout = {requestTimeoutSeconds + 2}s",
+        $"akka.cluster.sharding.handoff-timeout = {askTimeoutSeconds + 5}s",
+        $"akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = {askTimeoutSeconds + 5}s",
+    ];
+
+    /// <summary>Starts a request that stays in flight until the drain's request deadline cancels it (the /test/hold hook).</summary>
+    public static Task<HttpResponseMessage> Hold(NodeProcess node, int seconds) =>
+        node.Http.PostAsync($"test/hold?seconds={seconds}", null);
+
     public static ShutdownReport Report(NodeProcess node) =>
         ShutdownReport.FromJson(File.ReadAllText(node.Launch.ReportPath!));
 

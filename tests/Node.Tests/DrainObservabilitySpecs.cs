@@ -22,7 +22,11 @@ public sealed class DrainObservabilitySpecs
             LbDelay = "200ms",
             ReportPath = Path.Combine(dir, "report.json"),
             // A long refuse window keeps the listener open while the held write runs, so the drain can be scraped.
-            Hocon = ["actor-service.drain.refuse-window = 4s", "actor-service.http.ask-timeout = 15s", "actor-service.http.request-timeout = 20s"],
+            Hocon =
+            [
+                "actor-service.drain.refuse-window = 4s", "akka.coordinated-shutdown.phases.service-unbind.timeout = 5s",
+                .. DrainHarness.LongRequests(askTimeoutSeconds: 15, requestTimeoutSeconds: 20),
+            ],
         }, "drain-metrics");
         var held = node.Http.Deposit("held-" + Guid.NewGuid().ToString("N")[..8], 10, delayMs: 6000);
         await Eventually.True(async () => (await PrometheusScrape.From(node.Http)).Single("actorservice_http_requests_in_flight") == 1,
@@ -60,7 +64,7 @@ public sealed class DrainObservabilitySpecs
             AdminToken = Token,
             LbDelay = "3s", // /admin/status is served until intake closes: this is the window to look in
             ReportPath = reportPath,
-            Hocon = ["actor-service.http.ask-timeout = 15s", "actor-service.http.request-timeout = 20s"],
+            Hocon = DrainHarness.LongRequests(askTimeoutSeconds: 15, requestTimeoutSeconds: 20),
         }, "drain-status");
         var idle = (await node.Http.Status(Token)).Body;
         Assert.False(idle.GetProperty("draining").GetBoolean());

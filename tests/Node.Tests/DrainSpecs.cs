@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
 using ActorService.Node.Shutdown;
 using ActorService.TestSupport;
 using Xunit;
@@ -58,7 +60,8 @@ public sealed class DrainSpecs
     public async Task Should_refuse_with_503_retry_after_and_connection_close_when_a_kept_alive_client_sends_after_intake_closed()
     {
         // A long refuse window keeps the listener open after intake closes, so the kept-alive connection is still there.
-        await using var node = await NodeProcess.StartReadyAsync(Launch("kept-alive", "500ms", "actor-service.drain.refuse-window = 5s"));
+        await using var node = await NodeProcess.StartReadyAsync(Launch("kept-alive", "500ms",
+            "actor-service.drain.refuse-window = 5s", "akka.coordinated-shutdown.phases.service-unbind.timeout = 6s"));
         var connections = 0;
         using var client = new HttpClient(new SocketsHttpHandler
         {
@@ -182,15 +185,18 @@ public sealed class DrainSpecs
     [Fact]
     public async Task Should_cancel_remaining_requests_with_503_when_the_request_deadline_passes()
     {
-        await using var node = await NodeProcess.StartReadyAsync(Launch("deadline", "200ms", "actor-service.drain.request-deadline = 1s"));
-        var stuck = node.Http.Deposit("stuck", 3, key: "s1", delayMs: 20_000);
+        // The deadline is the backstop for requests that outlive http.request-timeout (a slow body, a queue): the
+        // /test/hold hook is one. The timing rules want drain.request-deadline ≥ http.request-timeout, hence both 1 s.
+        await using var node = await NodeProcess.StartReadyAsync(Launch("deadline", "200ms",
+            "actor-service.http.request-timeout = 1s", "actor-service.drain.request-deadline = 1s"));
+        var stuck = Hold(node, 20);
         await WaitInFlight(node, 1);
         node.Signal(Signals.SIGTERM);
         var answer = await stuck;
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
-        Assert.Equal("https://actorservice.dev/problems/drain-deadline", answer.ProblemType);
-        Assert.NotNull(answer.Response.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+        Assert.Equal("https://actorservice.dev/problems/drain-deadline", (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+        Assert.NotNull(answer.Headers.RetryAfter);
         Assert.Equal(ExitCodes.DeadlineHit, await node.WaitForExitAsync(ExitWithin));
         Assert.Equal("1", Report(node).Phases.Single(p => p.Name == "service-requests-done").Counts["cancelledAtDeadline"].ToString());
     }

@@ -65,16 +65,6 @@ public sealed class NodeOptionsSpecs
         Assert.Equal(["akka.tcp://actor-service@127.0.0.1:4100"], c.GetStringList("akka.cluster.seed-nodes"));
     }
 
-    [Fact]
-    public void Should_derive_phase_timeouts_from_the_drain_deadlines()
-    {
-        var c = Load(["--lb-delay", "5s"]);
-        var margin = c.GetTimeSpan("actor-service.drain.phase-margin");
-        Assert.Equal(TimeSpan.FromSeconds(5) + margin, c.GetTimeSpan("akka.coordinated-shutdown.phases.before-service-unbind.timeout"));
-        Assert.Equal(c.GetTimeSpan("actor-service.drain.request-deadline") + c.GetTimeSpan("actor-service.drain.cancel-grace") + margin,
-            c.GetTimeSpan("akka.coordinated-shutdown.phases.service-requests-done.timeout"));
-    }
-
     [Theory]
     [InlineData("--no-such-flag", "1", "unknown option")]
     [InlineData("--http-port", "eighty", "whole number")]

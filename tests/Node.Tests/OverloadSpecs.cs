@@ -27,7 +27,7 @@ public sealed class OverloadSpecs
             Hocon =
             [
                 "actor-service.http.limits { concurrent-requests = 2, request-queue = 1, overload-retry-after = 3s }",
-                "actor-service.http { ask-timeout = 30s, request-timeout = 60s }",
+                .. DrainHarness.LongRequests(askTimeoutSeconds: 30, requestTimeoutSeconds: 60),
             ],
         });
         var held = Enumerable.Range(0, 3).Select(i => $"held-{i}-{Guid.NewGuid():N}").ToList();
@@ -71,24 +71,25 @@ public sealed class OverloadSpecs
     [Fact]
     public async Task Should_answer_503_not_an_empty_200_when_the_drain_deadline_cancels_a_request_still_queued()
     {
-        // One slot, held by a slow write; a second write waits in the limiter's queue when the drain's request deadline
-        // fires. The rate limiting middleware drops a cancelled waiter without writing anything, which the client
-        // would read as an empty 200; the node must say 503 (nothing processed, retry) instead.
+        // One slot, held by a request that outlives the request timeout (the /test/hold hook, as a request whose body
+        // arrives slowly can); a write waits in the limiter's queue when the drain's request deadline fires. The rate
+        // limiting middleware drops a cancelled waiter without writing anything, which the client would read as an
+        // empty 200; the node must say 503 (nothing processed, retry) instead.
         await using var node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("queued-drain")) with
         {
             AdminToken = AdminToken,
             Hocon =
             [
                 "actor-service.http.limits { concurrent-requests = 1, request-queue = 4 }",
-                "actor-service.http { ask-timeout = 30s, request-timeout = 60s }",
+                "actor-service.http.request-timeout = 2s",
                 "actor-service.drain.request-deadline = 2s",
             ],
         });
-        var held = node.Http.Deposit($"held-{Guid.NewGuid():N}", 1, key: "held", delayMs: 30_000);
-        await InFlight(node.Http, 1, TimeSpan.FromSeconds(5), "the slow write to hold the only slot");
+        var held = DrainHarness.Hold(node, 30);
+        await InFlight(node.Http, 1, TimeSpan.FromSeconds(5), "the held request to hold the only slot");
         var queued = node.Http.Deposit($"queued-{Guid.NewGuid():N}", 1, key: "queued");
-        await InFlight(node.Http, 2, TimeSpan.FromSeconds(5), "the second write to wait in the queue");
-        Assert.False(queued.IsCompleted, "the second write should be waiting for the slot");
+        await InFlight(node.Http, 2, TimeSpan.FromSeconds(5), "the write to wait in the queue");
+        Assert.False(queued.IsCompleted, "the write should be waiting for the slot");
 
         node.Signal(Signals.SIGTERM);
         var answer = await queued.WaitAsync(TimeSpan.FromSeconds(30));
@@ -96,7 +97,7 @@ public sealed class OverloadSpecs
         Assert.Equal(ProblemPrefix + "drain-deadline", answer.ProblemType);
         Assert.NotNull(answer.Response.Headers.RetryAfter);
         var slow = await held.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(slow.Status == HttpStatusCode.ServiceUnavailable, $"the held write cancelled by the deadline must get 503, got {slow}");
+        Assert.True(slow.StatusCode == HttpStatusCode.ServiceUnavailable, $"the held request cancelled by the deadline must get 503, got {(int)slow.StatusCode}");
     }
 
     [Fact]

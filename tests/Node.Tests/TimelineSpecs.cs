@@ -29,7 +29,7 @@ public sealed class DrainReportsFixture : IAsyncLifetime
         {
             LbDelay = "300ms",
             ReportPath = report,
-            Hocon = ["actor-service.http.ask-timeout = 15s", "actor-service.http.request-timeout = 20s"],
+            Hocon = DrainHarness.LongRequests(askTimeoutSeconds: 15, requestTimeoutSeconds: 20),
         }, name);
         var account = "queue-" + name;
         var held = Enumerable.Range(0, 4).Select(i => node.Http.Deposit(account, 1, key: $"held-{i}", delayMs: 700)).ToList();

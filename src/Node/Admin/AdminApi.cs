@@ -17,12 +17,11 @@ internal static class AdminApi
     {
         var admin = app.MapGroup("/admin").AddEndpointFilter<AdminAuth>();
 
-        // Starts the same CoordinatedShutdown as SIGTERM and answers at once: awaiting it here would deadlock,
-        // because the drain waits for every in-flight request, this one included.
-        admin.MapPost("/drain", (ActorSystem system, ReadinessState readiness) =>
+        // Starts the same drain as SIGTERM and answers at once: awaiting it here would deadlock, because the drain
+        // waits for every in-flight request, this one included.
+        admin.MapPost("/drain", (DrainTrigger trigger) =>
         {
-            readiness.MarkDraining();
-            _ = CoordinatedShutdown.Get(system).Run(DrainReasons.AdminDrain.Instance);
+            trigger.DrainStarted(DrainReasons.AdminDrain.Instance);
             return TypedResults.Accepted((string?)null, new { status = "draining", reason = "admin" });
         });
 

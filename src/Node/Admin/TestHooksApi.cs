@@ -1,10 +1,12 @@
+using System.Globalization;
 using ActorService.Actors.Drain;
+using ActorService.Node.Config;
 using ActorService.Node.Http;
 
 namespace ActorService.Node.Admin;
 
 /// <summary>
-/// Endpoints that exist only when the node runs with <c>--allow-test-hooks</c> (and behind the admin token): they
+/// Endpoints that exist only when the node runs with <c>--allow-test-hooks</c> (<c>/admin/test/*</c> behind the admin token): they
 /// let real-process tests create the situations a drain must handle, such as background work that ignores
 /// cancellation. Never enabled in a deployment.
 /// </summary>
@@ -27,6 +29,24 @@ internal static class TestHooksApi
             return started
                 ? Results.Accepted(value: new { name, seconds, cooperative })
                 : Problems.Create(409, "shutting-down", "Shutting down", "Background work is no longer accepted: the node is draining.");
+        });
+
+        // A request that stays in flight `seconds`, or until its token fires: the client left, or the drain's request
+        // deadline passed. Unlike a ledger request it is not bounded by http.request-timeout (as one whose body arrives
+        // slowly is not), and it takes a concurrency slot like one (admin routes do not): how a test makes the drain's
+        // deadline cut a request while the timing rules hold (drain.request-deadline ≥ http.request-timeout).
+        app.MapPost("/test/hold", async Task<IResult> (double seconds, HttpContext http, DrainSettings drain) =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(seconds), http.RequestAborted);
+                return Results.Ok(new { held = seconds });
+            }
+            catch (OperationCanceledException)
+            {
+                http.Response.Headers.RetryAfter = Math.Ceiling(drain.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                return Problems.Create(503, "drain-deadline", "Node is draining", "The node's drain deadline cancelled this request.");
+            }
         });
         return app;
     }

@@ -1,12 +1,11 @@
 using System.Reflection;
-using ActorService.Node.Shutdown;
 using Akka.Configuration;
 
 namespace ActorService.Node.Config;
 
 /// <summary>
 /// Builds the node's one configuration: hocon.conf, under the command-line and environment overrides, plus the few
-/// values derived from it (the node's own seed when none is given, the app version, the service phases' timeouts).
+/// values derived from it (the node's own seed when none is given, the app version).
 /// </summary>
 internal static class HoconLoader
 {
@@ -31,7 +30,6 @@ internal static class HoconLoader
         derived.AddRange(ClusterFormationHocon(config, clusterName));
         var appVersion = config.GetString("actor-service.node.app-version", "");
         derived.Add($"akka.cluster.app-version = \"{(appVersion.Length > 0 ? appVersion : AssemblyVersion())}\"");
-        derived.Add(ShutdownBudget.PhaseTimeoutsHocon(config));
         return ConfigurationFactory.ParseString(string.Join('\n', derived)).WithFallback(config);
     }
 

@@ -14,6 +14,7 @@ using ActorService.Node.Logging;
 using ActorService.Node.Shutdown;
 using Akka.Configuration;
 using Akka.Hosting;
+using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Core;
 
@@ -77,7 +78,7 @@ internal static class NodeHost
         config.AddTo(s);
         s.AddSingleton(logger); // not disposed by the container: whoever built the host flushes it last
         s.AddSingleton(level).AddSingleton<LogLevelReloader>();
-        s.AddSingleton<IntakeGate>().AddSingleton<ShutdownTimeline>().AddSingleton<ShutdownPlan>();
+        s.AddSingleton<IntakeGate>().AddShutdownPlan();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
         s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
         s.AddNodeHealth();
@@ -107,6 +108,8 @@ internal static class NodeHost
         s.AddHostedService(sp => sp.GetRequiredService<ShardStats>());
 
         var app = builder.Build();
+        // The drain's timing rules (docs/drain.md): timings that do not nest stop the node here, before anything starts (exit code 2).
+        DrainTimingRules.Enforce(hocon, app.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
         app.UseRequestLogging();     // first, so it sees every request's final status, refused ones included
         app.UseExceptionHandler();   // problem+json, never a stack trace
         app.UseStatusCodePages(Problems.WriteBareStatusAsync); // problem+json bodies for routing's bare 404/405

@@ -21,8 +21,9 @@ internal static class NodeRunner
                 return ExitCodes.Clean;
             }
             var app = NodeHost.Build(NodeConfiguration.Load(options));
+            var exitCode = app.Services.GetRequiredService<NodeExitCode>(); // RunAsync disposes the container
             await app.RunAsync();
-            return ExitCodes.Current;
+            return exitCode.Value;
         }
         catch (ConfigurationException e)
         {

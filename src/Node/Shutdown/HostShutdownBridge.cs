@@ -12,19 +12,22 @@ namespace ActorService.Node.Shutdown;
 /// <summary>
 /// Puts CoordinatedShutdown in charge of the host's stop. By default ASP.NET Core stops Kestrel first, before any
 /// phase runs (DRAIN.md). This lifecycle service's <see cref="StoppingAsync"/> runs before any hosted service's
-/// StopAsync: it flips readiness, starts CoordinatedShutdown (or joins the one already running) and holds the host
-/// until the HTTP phases are done, so Kestrel is only stopped by the plan's own tasks, in order.
-/// <see cref="StoppedAsync"/> runs last, after Akka.Hosting awaited the whole shutdown: it writes the report and
-/// sets the exit code.
+/// StopAsync: it reports the drain started (<see cref="DrainTrigger"/>, which starts CoordinatedShutdown or joins the
+/// one already running) and holds the host until the HTTP listener has stopped (<see cref="HttpListenerStop"/>), so
+/// Kestrel is only stopped by the plan's own steps, in order. <see cref="StoppedAsync"/> runs last, after
+/// Akka.Hosting awaited the whole shutdown: it writes the report and sets the exit code.
 /// </summary>
 internal sealed class HostShutdownBridge(
     ActorSystem system,
     ActorRegistry registry,
     ShutdownPlan plan,
+    DrainTrigger trigger,
+    HttpListenerStop http,
     ShutdownTimeline timeline,
     ReadinessState readiness,
     NodeSettings settings,
     LogLevelReloader reloader,
+    NodeExitCode exitCode,
     ILogger<HostShutdownBridge> logger) : IHostedLifecycleService
 {
     private readonly List<PosixSignalRegistration> _signals = [];
@@ -52,18 +55,15 @@ internal sealed class HostShutdownBridge(
             logger.LogInformation("Member Up: {Address} (app-version {AppVersion}); readiness {Ready}",
                 Cluster.Get(system).SelfAddress, settings.AppVersion, readiness.IsReady ? "200" : "503: " + readiness.Reason);
         });
-        LogPlan();
+        plan.LogStagesReport();
         return Task.CompletedTask;
     }
 
     public async Task StoppingAsync(CancellationToken ct)
     {
-        readiness.MarkDraining();
-        var cs = CoordinatedShutdown.Get(system);
-        var reason = cs.ShutdownReason ?? (_signal is { } s ? new DrainReasons.Signal(s) : DrainReasons.HostStop.Instance);
-        timeline.Begin(DrainReasons.Describe(reason));
-        _ = cs.Run(reason);
-        await plan.HttpDrained;
+        trigger.DrainStarted(_signal is { } s ? new DrainReasons.Signal(s) : DrainReasons.HostStop.Instance);
+        // A node whose actor system ended without draining (it failed to start) has no listener stop to wait for.
+        await Task.WhenAny(http.HostMayStop, system.WhenTerminated);
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
@@ -77,10 +77,9 @@ internal sealed class HostShutdownBridge(
             : reason is CoordinatedShutdown.ClusterDowningReason ? ExitCodes.Downed
             : draft.Abandoned.Count > 0 || draft.Phases.Any(p => p.TimedOut) ? ExitCodes.DeadlineHit
             : ExitCodes.Clean);
-        ExitCodes.Current = report.ExitCode;
-        using (timeline.Scope(logger))
-            logger.LogInformation("Shutdown {ShutdownId} finished in {TotalMs:0} ms, exit code {ExitCode}: {Report}",
-                report.ShutdownId, report.TotalMs, report.ExitCode, report.ToJson());
+        exitCode.Set(report.ExitCode);
+        logger.LogInformation("Shutdown {ShutdownId} finished in {TotalMs:0} ms, exit code {ExitCode}: {Report}",
+            report.ShutdownId, report.TotalMs, report.ExitCode, report.ToJson());
         if (settings.Drain.ReportPath.Length > 0)
         {
             try
@@ -94,14 +93,5 @@ internal sealed class HostShutdownBridge(
             }
         }
         foreach (var r in _signals) r.Dispose();
-    }
-
-    /// <summary>The Orleans-style "stages report": which task runs in which phase, its timeout, and the whole budget.</summary>
-    private void LogPlan()
-    {
-        var rows = plan.Describe();
-        var total = rows.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Timeout);
-        logger.LogInformation("Shutdown plan ({Count} phases, budget {Budget}):\n{Plan}", rows.Count, ShutdownBudget.Format(total),
-            string.Join('\n', rows.Select(r => $"  {r.Phase,-34} {ShutdownBudget.Format(r.Timeout),8}  {r.Tasks}")));
     }
 }

@@ -1,121 +1,127 @@
+using System.Text;
 using ActorService.Actors;
 using ActorService.Actors.Drain;
 using ActorService.Actors.Resources;
 using ActorService.Node.Config;
-using ActorService.Node.Health;
 using ActorService.Node.Hosting;
 using ActorService.Node.Http;
 using Akka;
 using Akka.Actor;
 using Akka.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
 using static Akka.Actor.CoordinatedShutdown;
+using static ActorService.Node.Shutdown.DrainWaits;
 
 namespace ActorService.Node.Shutdown;
 
 /// <summary>
-/// The drain, from SIGTERM to exit. This is the only place that adds CoordinatedShutdown tasks; the phases, their
-/// order and every number live in hocon.conf.
+/// The drain, from SIGTERM to exit. <see cref="Steps"/> is its one table: this class registers the table's tasks (the
+/// only place that calls <c>CoordinatedShutdown.AddTask</c>), logs it at start as the "stages report", and
+/// docs/drain.md shows it (a test compares them). The phases, their order and every timeout are in hocon.conf
+/// (<c>akka.coordinated-shutdown</c>); the deadlines the steps keep are in <c>actor-service.drain</c>.
 /// <code>
-/// SIGTERM / SIGINT / POST /admin/drain / downed by the cluster
-///   └ readiness 503 at once (HostShutdownBridge, AdminApi, or the first task below)
-/// before-service-unbind            stop-being-ready       readiness 503; keep serving for drain.lb-delay
-/// service-unbind                   close-intake           new requests → 503 + Retry-After + Connection: close;
-///                                                         after drain.refuse-window the listener closes, idle connections close
-///                                                         (the window runs beside the phases below; the host waits for it)
-/// service-requests-done            drain-requests         wait for accepted requests; at drain.request-deadline cancel them (→ 503)
-/// service-stop                     drain-background-work  wait for tracked background work; at drain.background-deadline cancel it
-/// cluster-sharding-shutdown-region (Akka) region-shutdown shards hand off; entities finish their mailboxes, then StopEntity
-/// cluster-leave … cluster-shutdown (Akka) leave, exiting, removed
-/// before-actor-system-terminate    close-resources        close drain.close-order (events, cache, db), each flushed first
-/// actor-system-terminate           (Akka) terminate; the host exits with an ExitCodes value
+/// 1. A trigger calls DrainTrigger.DrainStarted(reason); the first call flips readiness to 503, starts the timeline
+///    (and its shutdown id on every log line) and runs CoordinatedShutdown:
+///      SIGTERM, SIGINT     the host stops → HostShutdownBridge.StoppingAsync, which holds the host (not Kestrel first)
+///      POST /admin/drain   AdminApi
+///      leave, downing      Akka runs the phases itself → the first phase's timeline marker
+/// 2. The phases, in hocon.conf's order, each with its timeout there (the rows of Steps below):
+///      before-service-unbind            stop-being-ready       keep serving for drain.lb-delay; the load balancer sees 503
+///      service-unbind                   close-intake           new requests → 503 + Retry-After + Connection: close;
+///                                                              HttpListenerStop closes the listener after drain.refuse-window
+///      service-requests-done            drain-requests         accepted requests finish; at drain.request-deadline → cancelled
+///      service-stop                     drain-background-work  background work finishes; at drain.background-deadline → cancelled
+///      before-cluster-shutdown          (the marker only)
+///      cluster-sharding-shutdown-region count-entities; (Akka) region-shutdown: entities empty their mailboxes, shards hand off
+///      cluster-leave                    (Akka) leave; check-hand-off
+///      cluster-exiting                  (Akka) wait-exiting, and the shard coordinator singleton hands over
+///      cluster-exiting-done             (Akka) exiting-completed: Removed
+///      cluster-shutdown                 (Akka) wait-shutdown: the cluster daemon stopped
+///      before-actor-system-terminate    close-resources        drain.close-order (events, cache, db), each flushed, then closed
+///      actor-system-terminate           (Akka) terminate-system
+/// 3. The host goes on (HttpListenerStop.HostMayStop), HostShutdownBridge.StoppedAsync writes the shutdown report and
+///    sets NodeExitCode, Program returns it: 0 clean, 3 a deadline was hit, 4 downed (docs/drain.md).
 /// </code>
-/// Every phase also gets a "timeline" marker task, so each phase's start, end and counts are logged and reported.
+/// Every phase also runs a "timeline" marker first, so each phase's start, end and counts are logged and reported.
 /// </summary>
 internal sealed class ShutdownPlan(
-    ReadinessState readiness,
     IntakeGate gate,
-    IServer server,
+    HttpListenerStop http,
     BackgroundWorkTracker background,
     ShutdownTimeline timeline,
+    DrainTrigger trigger,
     DrainSettings drain,
     ILogger<ShutdownPlan> logger)
 {
-    private readonly CancellationTokenSource _serverStopDeadline = new();
-    private readonly TaskCompletionSource _httpDrained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _serverStopped = Task.CompletedTask;
-    private ActorSystem? _system;
+    /// <summary>Every task of the drain in phase order: ours, with the work they do, and Akka's own, described.</summary>
+    public static readonly IReadOnlyList<DrainStep> Steps =
+    [
+        Ours(PhaseBeforeServiceUnbind, "stop-being-ready", "readiness answers 503 from the drain's first moment; keep serving normally for drain.lb-delay so the load balancer stops sending", p => p.StopBeingReady()),
+        Ours(PhaseServiceUnbind, "close-intake", "close the intake gate: new requests get 503 + Retry-After + Connection: close; the listener closes after drain.refuse-window, beside the phases below", p => p.CloseIntake()),
+        Ours(PhaseServiceRequestsDone, "drain-requests", "wait for the accepted requests; at drain.request-deadline cancel the rest (503) and give them drain.cancel-grace", p => p.DrainRequests()),
+        Ours(PhaseServiceStop, "drain-background-work", "wait for tracked background work; at drain.background-deadline cancel it; work still running drain.cancel-grace later is abandoned, by name", p => p.DrainBackgroundWork()),
+        Ours(PhaseClusterShardingShutdownRegion, "count-entities", "note the active entities about to hand off", p => p.CountEntities()),
+        Akkas(PhaseClusterShardingShutdownRegion, "region-shutdown", "hand this node's shards off: each entity processes the commands queued in its mailbox (handoff-timeout − 5 s), then stops"),
+        Akkas(PhaseClusterLeave, "leave", "tell the cluster this node leaves"),
+        Ours(PhaseClusterLeave, "check-hand-off", "report entity commands the hand-off cut short as abandoned (they were answered 'unavailable' and are retried by their callers)", p => p.CheckHandOff()),
+        Akkas(PhaseClusterExiting, "wait-exiting", "wait until the leader has moved this node to Exiting"),
+        Akkas(PhaseClusterExiting, "wait-singleton-exiting", "the shard coordinator's singleton manager: wait until it has processed this node's exit (it hands the coordinator over if it ran here)"),
+        Akkas(PhaseClusterExiting, "singleton-exiting-2", "tell that singleton manager this node is exiting"),
+        Akkas(PhaseClusterExiting, "singleton-exiting-1", "tell the singleton's oldest-node tracker this node is exiting, so the next oldest takes the coordinator over"),
+        Akkas(PhaseClusterExitingDone, "exiting-completed", "wait until this node is removed from the cluster"),
+        Akkas(PhaseClusterShutdown, "wait-shutdown", "wait until the cluster daemon has stopped"),
+        Ours(PhaseBeforeActorSystemTerminate, "close-resources", "close drain.close-order (events, cache, db) one after the other, each flushed first, each within drain.resource-close-timeout", p => p.CloseResources()),
+        Akkas(PhaseActorSystemTerminate, "terminate-system", "terminate the ActorSystem; the host stops and the process exits with the drain's exit code"),
+    ];
+
+    /// <summary>The name of the marker task every phase runs first.</summary>
+    public const string TimelineMarker = "timeline";
+
+    private CoordinatedShutdown? _shutdown;
+    private IReadOnlyList<string> _phases = [];
     private ActorRegistry? _registry;
+    private long _abandonedBeforeHandOff;
 
-    /// <summary>Completes when no HTTP request is left (end of service-requests-done), or when the system terminated.</summary>
-    public Task HttpDrained => _httpDrained.Task;
+    private static DrainStep Ours(string phase, string task, string what, Func<ShutdownPlan, Task<Done>> work) => new(phase, task, what, work);
+    private static DrainStep Akkas(string phase, string task, string what) => new(phase, task, what, null);
 
-    /// <summary>(phase, task, timeout) rows for the startup log.</summary>
-    public IReadOnlyList<(string Phase, string Tasks, TimeSpan Timeout)> Describe()
-    {
-        var cs = Get(_system!);
-        var ours = new Dictionary<string, string>
-        {
-            [PhaseBeforeServiceUnbind] = "stop-being-ready",
-            [PhaseServiceUnbind] = "close-intake",
-            [PhaseServiceRequestsDone] = "drain-requests",
-            [PhaseServiceStop] = "drain-background-work",
-            [PhaseClusterShardingShutdownRegion] = "(akka) region-shutdown",
-            [PhaseClusterLeave] = "(akka) leave",
-            [PhaseClusterExiting] = "(akka) wait-exiting",
-            [PhaseClusterExitingDone] = "(akka) exiting-completed",
-            [PhaseClusterShutdown] = "(akka) wait-shutdown",
-            [PhaseBeforeActorSystemTerminate] = $"close-resources [{string.Join(", ", drain.CloseOrder)}]",
-            [PhaseActorSystemTerminate] = "(akka) terminate-system",
-        };
-        return ShutdownBudget.OrderedPhases(_system!.Settings.Config)
-            .Select(p => (p, ours.GetValueOrDefault(p, "-"), cs.Timeout(p))).ToList();
-    }
-
+    /// <summary>Adds the marker to every phase and the table's own tasks; called once, as the ActorSystem starts.</summary>
     public void Register(ActorSystem system, ActorRegistry registry)
     {
         foreach (var name in drain.CloseOrder)
             if (!ResourceCatalog.Keys.ContainsKey(name))
                 throw new ConfigurationException($"actor-service.drain.close-order names '{name}'; known resources: {string.Join(", ", ResourceCatalog.Keys.Keys)}");
-        _system = system;
         _registry = registry;
-        var cs = Get(system);
-        foreach (var phase in ShutdownBudget.OrderedPhases(system.Settings.Config))
+        var shutdown = _shutdown = Get(system);
+        _phases = ShutdownBudget.OrderedPhases(system.Settings.Config);
+        foreach (var phase in _phases)
         {
-            var timeout = cs.Timeout(phase);
-            cs.AddTask(phase, "timeline", () =>
+            var timeout = shutdown.Timeout(phase);
+            shutdown.AddTask(phase, TimelineMarker, () =>
             {
-                timeline.Begin(DrainReasons.Describe(cs.ShutdownReason));
+                trigger.DrainStarted(shutdown.ShutdownReason!); // a drain Akka began itself (leave, downing) starts here
                 timeline.PhaseStarted(phase, timeout);
                 return Task.FromResult(Done.Instance);
             });
         }
-        cs.AddTask(PhaseBeforeServiceUnbind, "stop-being-ready", StopBeingReady);
-        cs.AddTask(PhaseServiceUnbind, "close-intake", CloseIntake);
-        cs.AddTask(PhaseServiceRequestsDone, "drain-requests", DrainRequests);
-        cs.AddTask(PhaseServiceStop, "drain-background-work", DrainBackgroundWork);
-        var abandonedBefore = 0L;
-        cs.AddTask(PhaseClusterShardingShutdownRegion, "count-entities", () =>
-        {
-            abandonedBefore = LedgerMetrics.AbandonedEntityCommands;
-            timeline.Note(PhaseClusterShardingShutdownRegion, "entitiesToHandOff", LedgerMetrics.ActiveEntityCount);
-            return Task.FromResult(Done.Instance);
-        });
-        cs.AddTask(PhaseClusterLeave, "check-hand-off", () =>
-        {
-            // Entities get handoff-timeout − 5 s to finish their queues; sharding stops the rest.
-            var abandoned = LedgerMetrics.AbandonedEntityCommands - abandonedBefore;
-            if (abandoned > 0) timeline.Abandon($"{abandoned} entity commands were still queued when sharding stopped their entities (answered 'unavailable')");
-            return Task.FromResult(Done.Instance);
-        });
-        cs.AddTask(PhaseBeforeActorSystemTerminate, "close-resources", CloseResources);
-        system.WhenTerminated.ContinueWith(_ => _httpDrained.TrySetResult(), TaskScheduler.Default);
+        foreach (var step in Steps)
+            if (step.Work is { } work) shutdown.AddTask(step.Phase, step.Task, () => work(this));
+    }
+
+    /// <summary>The Orleans-style "stages report", logged once at start: phase, timeout, each task and what it does.</summary>
+    public void LogStagesReport()
+    {
+        var shutdown = _shutdown ?? throw new InvalidOperationException("the plan is not registered yet");
+        var rows = StageRow.Of(_phases, shutdown.Timeout);
+        var total = _phases.Aggregate(TimeSpan.Zero, (sum, p) => sum + shutdown.Timeout(p));
+        var text = new StringBuilder();
+        foreach (var row in rows)
+            text.Append('\n').Append($"  {(row.First ? row.Phase : ""),-34} {(row.First ? ShutdownBudget.Format(row.Timeout) : ""),8}  {(row.Akkas ? row.Task + " (Akka)" : row.Task),-34} {row.What}");
+        logger.LogInformation("Shutdown plan ({Count} phases, budget {Budget}, host shutdown timeout {HostTimeout}; every phase runs the '{Marker}' marker first):{Plan}",
+            _phases.Count, ShutdownBudget.Format(total), ShutdownBudget.Format(total + ShutdownBudget.HostMargin), TimelineMarker, text.ToString());
     }
 
     private async Task<Done> StopBeingReady()
     {
-        using var _ = timeline.Scope(logger);
-        readiness.MarkDraining();
         timeline.Note(PhaseBeforeServiceUnbind, "inFlightRequests", gate.InFlight);
         logger.LogInformation("Readiness is 503; serving normally for {LbDelay} so the load balancer stops sending", drain.LbDelay);
         await DelayAtLeast(drain.LbDelay);
@@ -124,75 +130,42 @@ internal sealed class ShutdownPlan(
 
     private Task<Done> CloseIntake()
     {
-        using var _ = timeline.Scope(logger);
         gate.Close();
         timeline.Note(PhaseServiceUnbind, "inFlightAtClose", gate.InFlight);
         logger.LogInformation("Intake closed: new requests get 503 + Retry-After + Connection: close; {InFlight} accepted requests still running", gate.InFlight);
-        _serverStopped = CloseListenerAfterRefuseWindow();
+        http.Start();
         return Task.FromResult(Done.Instance);
-    }
-
-    /// <summary>
-    /// The refuse window runs beside the rest of the drain rather than before it: meanwhile the accepted requests finish,
-    /// shards hand off and the node leaves the cluster, none of which a request refused at the gate touches. Waited
-    /// for in sequence it added the whole window to every drain (bench/ measured 0.5 s of a 2.2 s drain overhead).
-    /// <see cref="HttpDrained"/>, which holds the host's own stop of Kestrel, still waits for it.
-    /// </summary>
-    private async Task CloseListenerAfterRefuseWindow()
-    {
-        await Task.Delay(drain.RefuseWindow);
-        // Stops accepting connections and closes idle ones; waits for active requests until the deadline token fires.
-        var stopping = server.StopAsync(_serverStopDeadline.Token);
-        timeline.Note(PhaseServiceUnbind, "refusedAtGate", gate.Refused);
-        logger.LogInformation("HTTP listener closing after a {Window} refuse window; {Refused} requests refused at the gate", drain.RefuseWindow, gate.Refused);
-        await stopping;
     }
 
     private async Task<Done> DrainRequests()
     {
-        using var scope = timeline.Scope(logger);
-        var atStart = gate.InFlight;
-        var drained = await Finishes(gate.Drained, drain.RequestDeadline);
-        var cancelled = 0;
-        if (!drained)
-        {
-            cancelled = gate.InFlight;
-            logger.LogWarning("Request deadline {Deadline} passed with {Count} requests running; cancelling them (they answer 503)", drain.RequestDeadline, cancelled);
-            gate.CancelRemaining();
-            timeline.Abandon($"{cancelled} HTTP requests cancelled at the request deadline ({drain.RequestDeadline.TotalSeconds:0.#} s) with 503");
-            if (!await Finishes(gate.Drained, drain.CancelGrace))
-                timeline.Abandon($"{gate.InFlight} HTTP requests still running {drain.CancelGrace.TotalSeconds:0.#} s after cancellation");
-        }
-        timeline.Note(PhaseServiceRequestsDone, "inFlightAtStart", atStart);
-        timeline.Note(PhaseServiceRequestsDone, "cancelledAtDeadline", cancelled);
-        timeline.Note(PhaseServiceRequestsDone, "acceptedTotal", gate.Accepted);
-        logger.LogInformation("HTTP drained: {AtStart} requests were in flight, {Cancelled} cancelled at the deadline", atStart, cancelled);
-        _ = FinishServerStop(); // completes HttpDrained when the listener has closed
-        return Done.Instance;
-    }
-
-    /// <summary>The listener closes at the end of the refuse window; then the host may stop Kestrel (<see cref="HttpDrained"/>).</summary>
-    private async Task FinishServerStop()
-    {
         try
         {
-            // The handlers are done, but Kestrel may still be flushing their last bytes: let the graceful stop finish
-            // (it closes each connection after its response) and abort connections only if that outlasts the grace.
-            if (!await Finishes(_serverStopped, drain.RefuseWindow + drain.CancelGrace))
+            var atStart = gate.InFlight;
+            var cancelled = 0;
+            if (!await Finishes(gate.Drained, drain.RequestDeadline))
             {
-                await _serverStopDeadline.CancelAsync();
-                await Finishes(_serverStopped, drain.CancelGrace);
+                cancelled = gate.InFlight;
+                logger.LogWarning("Request deadline {Deadline} passed with {Count} requests running; cancelling them (they answer 503)", drain.RequestDeadline, cancelled);
+                gate.CancelRemaining();
+                timeline.Abandon($"{cancelled} HTTP requests cancelled at the request deadline ({drain.RequestDeadline.TotalSeconds:0.#} s) with 503");
+                if (!await Finishes(gate.Drained, drain.CancelGrace))
+                    timeline.Abandon($"{gate.InFlight} HTTP requests still running {drain.CancelGrace.TotalSeconds:0.#} s after cancellation");
             }
+            timeline.Note(PhaseServiceRequestsDone, "inFlightAtStart", atStart);
+            timeline.Note(PhaseServiceRequestsDone, "cancelledAtDeadline", cancelled);
+            timeline.Note(PhaseServiceRequestsDone, "acceptedTotal", gate.Accepted);
+            logger.LogInformation("HTTP drained: {AtStart} requests were in flight, {Cancelled} cancelled at the deadline", atStart, cancelled);
+            return Done.Instance;
         }
         finally
         {
-            _httpDrained.TrySetResult();
+            http.RequestsDrained(); // the listener may now finish closing, and the host stop Kestrel
         }
     }
 
     private async Task<Done> DrainBackgroundWork()
     {
-        using var _ = timeline.Scope(logger);
         var running = string.Join(" ", background.Running.Select(w => w.Name));
         var report = await background.StopAsync(drain.BackgroundDeadline, drain.CancelGrace);
         timeline.Note(PhaseServiceStop, "backgroundWork", running);
@@ -207,9 +180,23 @@ internal sealed class ShutdownPlan(
         return Done.Instance;
     }
 
+    private Task<Done> CountEntities()
+    {
+        _abandonedBeforeHandOff = LedgerMetrics.AbandonedEntityCommands;
+        timeline.Note(PhaseClusterShardingShutdownRegion, "entitiesToHandOff", LedgerMetrics.ActiveEntityCount);
+        return Task.FromResult(Done.Instance);
+    }
+
+    private Task<Done> CheckHandOff()
+    {
+        // Entities get handoff-timeout − 5 s to finish their queues; sharding stops the rest.
+        var abandoned = LedgerMetrics.AbandonedEntityCommands - _abandonedBeforeHandOff;
+        if (abandoned > 0) timeline.Abandon($"{abandoned} entity commands were still queued when sharding stopped their entities (answered 'unavailable')");
+        return Task.FromResult(Done.Instance);
+    }
+
     private async Task<Done> CloseResources()
     {
-        using var _ = timeline.Scope(logger);
         timeline.Note(PhaseBeforeActorSystemTerminate, "entitiesLeft", LedgerMetrics.ActiveEntityCount);
         var order = 0;
         foreach (var name in drain.CloseOrder)
@@ -234,22 +221,34 @@ internal sealed class ShutdownPlan(
         }
         return Done.Instance;
     }
+}
 
-    /// <summary>Timers may fire a millisecond early; "at least the lb-delay" is a promise, so wait on the clock.</summary>
-    private static async Task DelayAtLeast(TimeSpan duration)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        TimeSpan left;
-        while ((left = duration - System.Diagnostics.Stopwatch.GetElapsedTime(started)) > TimeSpan.Zero)
-            await Task.Delay(left + TimeSpan.FromMilliseconds(1));
-    }
+/// <summary>One task of the drain: its phase, its name, what it does, and the work (null: a task Akka registers itself).</summary>
+internal sealed record DrainStep(string Phase, string Task, string What, Func<ShutdownPlan, Task<Done>>? Work)
+{
+    public bool IsAkkas => Work is null;
+}
 
-    private static async Task<bool> Finishes(Task task, TimeSpan within)
-    {
-        if (task.IsCompleted) return true;
-        using var cts = new CancellationTokenSource();
-        var winner = await Task.WhenAny(task, Task.Delay(within, cts.Token));
-        await cts.CancelAsync();
-        return winner == task;
-    }
+/// <summary>
+/// One row of the stages report and of docs/drain.md's phase table: a phase in run order, its timeout, and one of its
+/// steps (<see cref="First"/> on the phase's first row). A phase without a step runs only the timeline marker.
+/// </summary>
+internal sealed record StageRow(string Phase, TimeSpan Timeout, bool First, string Task, bool Akkas, string What)
+{
+    public static IReadOnlyList<StageRow> Of(IReadOnlyList<string> orderedPhases, Func<string, TimeSpan> timeout) =>
+        orderedPhases.SelectMany(phase =>
+        {
+            var steps = ShutdownPlan.Steps.Where(s => s.Phase == phase).ToList();
+            return steps.Count == 0
+                ? [new StageRow(phase, timeout(phase), true, "-", false, $"only the {ShutdownPlan.TimelineMarker} marker")]
+                : steps.Select((s, i) => new StageRow(phase, timeout(phase), i == 0, s.Task, s.IsAkkas, s.What));
+        }).ToList();
+}
+
+/// <summary>Registration of the drain's services: the plan, its one trigger, the HTTP stop, the timeline, the exit code.</summary>
+internal static class ShutdownPlanRegistration
+{
+    public static IServiceCollection AddShutdownPlan(this IServiceCollection services) => services
+        .AddSingleton<ShutdownPlan>().AddSingleton<DrainTrigger>().AddSingleton<HttpListenerStop>()
+        .AddSingleton<ShutdownTimeline>().AddSingleton<NodeExitCode>();
 }

@@ -37,10 +37,7 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
     public string? CurrentPhase { get { lock (_lock) return _phases.LastOrDefault(p => p.EndMs is null)?.Name; } }
     public double ElapsedMs => _clock.Elapsed.TotalMilliseconds;
 
-    /// <summary>A scope that puts ShutdownId on every log line written inside it.</summary>
-    public IDisposable? Scope(ILogger target) => target.BeginScope(new Dictionary<string, object> { ["ShutdownId"] = ShutdownId });
-
-    /// <summary>Starts the clock; only the first call counts (a second SIGTERM changes nothing).</summary>
+    /// <summary>Starts the clock; only the first call counts. <see cref="DrainTrigger"/> is the one caller.</summary>
     public void Begin(string reason)
     {
         lock (_lock)
@@ -48,12 +45,10 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
             if (HasBegun) return;
             _reason = reason;
             _startedAt = DateTimeOffset.UtcNow;
-            Logging.DrainLogContext.Begin(ShutdownId); // from here on every log line, Akka's included, carries ShutdownId
             _clock.Start();
             _sampler = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
         }
-        using (Scope(logger))
-            logger.LogInformation("Shutdown {ShutdownId} begins: reason {Reason}, {InFlight} requests in flight, {Entities} active entities",
+        logger.LogInformation("Shutdown {ShutdownId} begins: reason {Reason}, {InFlight} requests in flight, {Entities} active entities",
                 ShutdownId, reason, gate.InFlight, LedgerMetrics.ActiveEntityCount);
     }
 
@@ -66,11 +61,8 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
             if (previous is not null) previous.EndMs = ElapsedMs;
             _phases.Add(new Phase(name, timeout, ElapsedMs));
         }
-        using (Scope(logger))
-        {
-            if (previous is not null) LogEnded(previous);
-            logger.LogInformation("Shutdown phase {Phase} started at +{AtMs:0} ms (timeout {TimeoutMs:0} ms)", name, ElapsedMs, timeout.TotalMilliseconds);
-        }
+        if (previous is not null) LogEnded(previous);
+        logger.LogInformation("Shutdown phase {Phase} started at +{AtMs:0} ms (timeout {TimeoutMs:0} ms)", name, ElapsedMs, timeout.TotalMilliseconds);
     }
 
     /// <summary>Each phase begun so far and its duration (the running phase: up to now), for the metrics exporter.</summary>
@@ -92,7 +84,7 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
     public void Abandon(string what)
     {
         _abandoned.Enqueue(what);
-        using (Scope(logger)) logger.LogWarning("Shutdown abandoned {What}", what);
+        logger.LogWarning("Shutdown abandoned {What}", what);
     }
 
     private void LogEnded(Phase p)
@@ -119,7 +111,7 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
             Sample();
             var last = _phases.LastOrDefault();
             if (last is not null) last.EndMs ??= ElapsedMs;
-            using (Scope(logger)) if (last is not null) LogEnded(last);
+            if (last is not null) LogEnded(last);
 
             var phases = _phases.Select(p =>
             {

@@ -8,7 +8,7 @@ using static Akka.Actor.CoordinatedShutdown;
 namespace ActorService.Deploy.Tests.Budget;
 
 /// <summary>One named part of the drain: the CoordinatedShutdown phases it spans and their timeouts.</summary>
-public sealed record BudgetTerm(string Name, IReadOnlyList<(string Phase, TimeSpan Timeout)> Phases)
+internal sealed record BudgetTerm(string Name, IReadOnlyList<(string Phase, TimeSpan Timeout)> Phases)
 {
     public TimeSpan Duration => Phases.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Timeout);
 
@@ -17,44 +17,16 @@ public sealed record BudgetTerm(string Name, IReadOnlyList<(string Phase, TimeSp
         : $"{Name} {DrainBudget.Seconds(Duration)} ({string.Join(" + ", Phases.Select(p => $"{p.Phase} {DrainBudget.Seconds(p.Timeout)}"))})";
 }
 
-/// <summary>A budget that does not hold: which one, and a message that says by how much and what it is made of.</summary>
-public sealed record BudgetViolation(string Budget, string Message)
-{
-    public override string ToString() => $"[{Budget}] {Message}";
-}
-
 /// <summary>
 /// The drain budget of one overlay, computed the way a pod computes it: the ConfigMap's hocon.conf under the overlay's
-/// environment (ACTORSERVICE_LB_DELAY, ACTORSERVICE_HOCON, ...) through the node's own <see cref="HoconLoader"/>, whose
-/// service-phase timeouts are derived from <c>actor-service.drain</c>, and <see cref="ShutdownBudget"/>'s totals.
-/// The budgets it checks (deploy/README.md, "Timings and why they nest"):
-/// <list type="bullet">
-/// <item>termination grace: every phase timeout + host margin + process-exit margin ≤ terminationGracePeriodSeconds;</item>
-/// <item>readiness detection: readiness periodSeconds × failureThreshold + timeoutSeconds ≤ drain.lb-delay;</item>
-/// <item>request drain: drain.request-deadline ≥ http.request-timeout (no accepted request is cut by a drain);</item>
-/// <item>sharding hand-off: akka.cluster.sharding.handoff-timeout ≤ the cluster-sharding-shutdown-region phase timeout,
-/// and the entities' share of it (handoff-timeout − 5 s, Akka's reserve) ≥ http.ask-timeout, the longest any caller
-/// still waits for a queued command.</item>
-/// </list>
+/// environment (ACTORSERVICE_LB_DELAY, ACTORSERVICE_HOCON, ...) through the node's own <see cref="HoconLoader"/> and
+/// <see cref="ShutdownBudget"/>, checked by the node's own <see cref="DrainTimingRules"/> (the rules a node enforces at
+/// start) plus the two only the manifests can answer: the readiness probe sees a drain within drain.lb-delay, and
+/// terminationGracePeriodSeconds outwaits the host. <see cref="Terms"/> groups the phases as deploy/README.md does.
 /// </summary>
-public sealed class DrainBudget
+internal sealed class DrainBudget
 {
-    public const string TerminationGrace = "termination grace";
-    public const string ReadinessDetection = "readiness detection";
-    public const string RequestDrain = "request drain";
-    public const string ShardingHandOff = "sharding hand-off";
-
-    /// <summary>
-    /// After the host's shutdown timeout, the process still has to return from Main, flush the log and let the runtime
-    /// exit; the kubelet's SIGKILL must not land in that. Measured 1.1–1.8 s from the shutdown report (the node's last
-    /// log line) to process exit, on this project's 2-core machine under load average 17 (deploy/README.md); 3 s.
-    /// </summary>
-    public static readonly TimeSpan ProcessExitMargin = TimeSpan.FromSeconds(3);
-
-    /// <summary>Akka's sharding keeps this much of handoff-timeout for itself; entities get the rest to finish their queues.</summary>
-    public static readonly TimeSpan AkkaHandOffReserve = TimeSpan.FromSeconds(5);
-
-    /// <summary>Phase groups named as the issue and the README name them, in drain order.</summary>
+    /// <summary>Phase groups named as deploy/README.md names them, in drain order.</summary>
     private static readonly (string Name, string[] Phases)[] Groups =
     [
         ("load-balancer delay", [PhaseBeforeServiceUnbind, PhaseServiceUnbind]),
@@ -77,7 +49,7 @@ public sealed class DrainBudget
     public required V1ProbeTimings Readiness { get; init; }
 
     public TimeSpan HostMargin => HostShutdownTimeout - PhaseTotal;
-    public TimeSpan Required => HostShutdownTimeout + ProcessExitMargin;
+    public TimeSpan Required => HostShutdownTimeout + DrainTimingRules.ProcessExitMargin;
     public TimeSpan LbDelay => Config.GetTimeSpan("actor-service.drain.lb-delay");
 
     public static DrainBudget Of(RenderedOverlay overlay)
@@ -86,7 +58,7 @@ public sealed class DrainBudget
         var options = NodeOptions.Parse([], environment.Get);
         // As NodeHost does: the node's configuration over Akka's reference configuration.
         var config = HoconLoader.Load(options).WithFallback(ConfigurationFactory.Default());
-        var timeouts = ShutdownBudget.OrderedPhases(config).Select(p => (Phase: p, Timeout: PhaseTimeout(config, p))).ToList();
+        var timeouts = ShutdownBudget.OrderedPhases(config).Select(p => (Phase: p, Timeout: ShutdownBudget.PhaseTimeout(config, p))).ToList();
 
         var terms = Groups.Select(g => new BudgetTerm(g.Name, timeouts.Where(t => g.Phases.Contains(t.Phase)).ToList()))
             .Where(t => t.Phases.Count > 0).ToList();
@@ -107,63 +79,30 @@ public sealed class DrainBudget
         };
     }
 
-    private static TimeSpan PhaseTimeout(Config config, string phase)
+    /// <summary>Every timing rule the overlay breaks (the node's own rules, with the manifests' numbers); empty when they nest.</summary>
+    public IReadOnlyList<TimingViolation> Violations()
     {
-        var cs = config.GetConfig("akka.coordinated-shutdown");
-        return cs.HasPath($"phases.{phase}.timeout") ? cs.GetTimeSpan($"phases.{phase}.timeout") : cs.GetTimeSpan("default-phase-timeout");
-    }
-
-    /// <summary>Every budget that does not hold; empty when the overlay's timings nest.</summary>
-    public IReadOnlyList<BudgetViolation> Violations()
-    {
-        var found = new List<BudgetViolation>();
-        var grace = TerminationGracePeriodSeconds ?? 30; // Kubernetes' default
-        if (Required > TimeSpan.FromSeconds(grace))
-            found.Add(new(TerminationGrace,
-                $"overlay '{Overlay}': terminationGracePeriodSeconds is {grace} s{(TerminationGracePeriodSeconds is null ? " (Kubernetes' default)" : "")} " +
-                $"but the drain may take {Seconds(Required)}, so the kubelet's SIGKILL would cut it: {Breakdown()}. " +
-                $"Raise terminationGracePeriodSeconds to at least {Math.Ceiling(Required.TotalSeconds)} or shorten a deadline."));
-
+        var deployment = new DeploymentTimings(
+            Readiness.Declared ? Readiness.Detection : TimeSpan.Zero,
+            $"readiness probe periodSeconds {Readiness.PeriodSeconds} × failureThreshold {Readiness.FailureThreshold} + timeoutSeconds {Readiness.TimeoutSeconds}",
+            TimeSpan.FromSeconds(TerminationGracePeriodSeconds ?? 30),
+            TerminationGracePeriodSeconds is null ? "terminationGracePeriodSeconds (Kubernetes' default)" : "terminationGracePeriodSeconds");
+        var found = DrainTimingRules.Check(Config, HostShutdownTimeout, deployment)
+            .Select(v => v with { Message = $"overlay '{Overlay}': {v.Message} Budget: {Breakdown()}." }).ToList();
         if (!Readiness.Declared)
-            found.Add(new(ReadinessDetection, $"overlay '{Overlay}': the node container has no readinessProbe, so a draining pod is never taken out of its Services"));
-        else if (Readiness.Detection > LbDelay)
-            found.Add(new(ReadinessDetection,
-                $"overlay '{Overlay}': the readiness probe sees a drain only after periodSeconds {Readiness.PeriodSeconds} × failureThreshold {Readiness.FailureThreshold} " +
-                $"+ timeoutSeconds {Readiness.TimeoutSeconds} = {Seconds(Readiness.Detection)}, longer than actor-service.drain.lb-delay = {Seconds(LbDelay)}: " +
-                "Services would still route requests to a pod whose intake has closed."));
-
-        var requestDeadline = Config.GetTimeSpan("actor-service.drain.request-deadline");
-        var requestTimeout = Config.GetTimeSpan("actor-service.http.request-timeout");
-        if (requestDeadline < requestTimeout)
-            found.Add(new(RequestDrain,
-                $"overlay '{Overlay}': actor-service.drain.request-deadline = {Seconds(requestDeadline)} is shorter than actor-service.http.request-timeout = " +
-                $"{Seconds(requestTimeout)}: a request accepted just before the drain could be cancelled with 503 during a rolling update."));
-
-        var handoff = Config.GetTimeSpan("akka.cluster.sharding.handoff-timeout");
-        var regionPhase = PhaseTimeout(Config, PhaseClusterShardingShutdownRegion);
-        var entityWindow = handoff - AkkaHandOffReserve;
-        var askTimeout = Config.GetTimeSpan("actor-service.http.ask-timeout");
-        if (handoff > regionPhase)
-            found.Add(new(ShardingHandOff,
-                $"overlay '{Overlay}': akka.cluster.sharding.handoff-timeout = {Seconds(handoff)} is longer than its phase " +
-                $"{PhaseClusterShardingShutdownRegion}.timeout = {Seconds(regionPhase)}: the phase would be abandoned while shards are still handing off."));
-        else if (entityWindow < askTimeout)
-            found.Add(new(ShardingHandOff,
-                $"overlay '{Overlay}': akka.cluster.sharding.handoff-timeout = {Seconds(handoff)} leaves entities {Seconds(entityWindow)} " +
-                $"(handoff-timeout − {Seconds(AkkaHandOffReserve)}) to finish their queues, less than actor-service.http.ask-timeout = {Seconds(askTimeout)}: " +
-                "commands whose callers are still waiting would be cut and retried."));
+            found.Add(new(DrainTimingRules.LoadBalancerSeesDrainInTime, $"overlay '{Overlay}': the node container has no readinessProbe, so a draining pod is never taken out of its Services"));
         return found;
     }
 
-    /// <summary>"load-balancer delay 6 s (…) + request drain 12 s (…) + … + host margin 5 s + process-exit margin 2 s".</summary>
+    /// <summary>"load-balancer delay 6 s (…) + request drain 12 s (…) + … + host margin 5 s + process-exit margin 3 s".</summary>
     public string Breakdown() =>
-        string.Join(" + ", Terms.Select(t => t.ToString()).Append($"host margin {Seconds(HostMargin)}").Append($"process-exit margin {Seconds(ProcessExitMargin)}"));
+        string.Join(" + ", Terms.Select(t => t.ToString()).Append($"host margin {Seconds(HostMargin)}").Append($"process-exit margin {Seconds(DrainTimingRules.ProcessExitMargin)}"));
 
     public static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 }
 
 /// <summary>The readiness probe's timings; <see cref="Detection"/> is the longest it can take to see a drain.</summary>
-public sealed record V1ProbeTimings(int PeriodSeconds, int FailureThreshold, int TimeoutSeconds, bool Declared)
+internal sealed record V1ProbeTimings(int PeriodSeconds, int FailureThreshold, int TimeoutSeconds, bool Declared)
 {
     /// <summary>
     /// Worst case: readiness flips just after a successful probe; the next <see cref="FailureThreshold"/> probes,
