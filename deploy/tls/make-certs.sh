@@ -30,7 +30,7 @@ make_ca() {
   # P-256 keys: small, fast handshakes, supported by .NET's SslStream everywhere.
   openssl req -x509 -new -noenc -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
     -keyout "$dir/ca.key" -out "$dir/ca.crt" -days "${CA_DAYS:-1825}" \
-    -subj "/CN=ActorService cluster CA $(date -u +%Y%m%dT%H%M%SZ)" \
+    -subj "/CN=ActorService cluster CA $(date -u +%Y-%m-%d) $(openssl rand -hex 4)" \
     -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
     -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
   chmod 644 "$dir/ca.crt"

@@ -34,7 +34,7 @@ public sealed class RemotingTlsSpecs
         var selfSigned = SelfSigned(Path.Combine(dir, "self-signed"), "CN=self-signed-node");
         // The OS trust store (OpenSSL's SSL_CERT_FILE) trusts both CAs, as it trusts every public CA.
         var osStore = Path.Combine(dir, "os-trust-store.pem");
-        File.WriteAllText(osStore, File.ReadAllText(cluster.Ca) + File.ReadAllText(other.Ca));
+        File.WriteAllText(osStore, File.ReadAllText(cluster.Ca) + "\n" + File.ReadAllText(other.Ca));
         var data = Path.Combine(dir, "data"); // one database: every outsider would pass the ledger check
         NodeLaunch Tls(Certs certs) => new NodeLaunch(Ports.Free(), Ports.Free(), data) with
         {
@@ -157,7 +157,7 @@ public sealed class RemotingTlsSpecs
     private static Certs AlsoTrusting(Certs certs, string caPem)
     {
         var bundle = Path.Combine(Path.GetDirectoryName(certs.Cert)!, "trusted-bundle.pem");
-        File.WriteAllText(bundle, File.ReadAllText(certs.Ca) + File.ReadAllText(caPem));
+        File.WriteAllText(bundle, File.ReadAllText(certs.Ca) + "\n" + File.ReadAllText(caPem));
         return certs with { Ca = bundle };
     }
 

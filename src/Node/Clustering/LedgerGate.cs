@@ -128,18 +128,21 @@ internal sealed class LedgerGate : ReceiveActor
     private static async Task<SeedsChecked> AskSeedsAsync(ActorSystem system, IReadOnlyList<Address> seeds, JoinCheck question)
     {
         if (seeds.Count == 0) return new SeedsChecked(Verdict.Same, "no other seed node to ask");
-        var answers = await Task.WhenAll(seeds.Select(async seed => (Seed: seed, Answer: await AskGateAsync(system, seed, question))));
+        var answers = await Task.WhenAll(seeds.Select(async seed => new SeedAnswer(seed, await AskGateAsync(system, seed, question))));
         if (answers.FirstOrDefault(a => a.Answer is JoinCheckResult { Accepted: false }) is { Answer: JoinCheckResult refused } r)
             return new SeedsChecked(Verdict.Refused,
                 $"{r.Seed} serves ledger {refused.LedgerId}, this node's database holds ledger {question.LedgerId}");
-        if (answers.FirstOrDefault(a => a.Answer is JoinCheckResult) is { Seed: var welcoming })
-            return new SeedsChecked(Verdict.Same, $"{welcoming} serves the same ledger {question.LedgerId}");
-        if (answers.FirstOrDefault(a => a.Answer is NoGate) is { Seed: var old })
-            return new SeedsChecked(Verdict.Unchecked, $"{old} has no ledger gate (an older release)");
+        if (answers.FirstOrDefault(a => a.Answer is JoinCheckResult) is { } welcoming)
+            return new SeedsChecked(Verdict.Same, $"{welcoming.Seed} serves the same ledger {question.LedgerId}");
+        if (answers.FirstOrDefault(a => a.Answer is NoGate) is { } old)
+            return new SeedsChecked(Verdict.Unchecked, $"{old.Seed} has no ledger gate (an older release)");
         return new SeedsChecked(Verdict.Silent, $"no answer from {string.Join(", ", seeds)} within {AnswerTimeout.TotalSeconds:0.#} s");
     }
 
     private sealed record NoGate;
+
+    // A class, not a tuple: FirstOrDefault of a value tuple is a default tuple, which a property pattern matches.
+    private sealed record SeedAnswer(Address Seed, object? Answer);
 
     /// <summary>Identify first, so a node without a gate (an older release) is told apart from one that does not answer.</summary>
     private static async Task<object?> AskGateAsync(ActorSystem system, Address node, object question)
