@@ -144,15 +144,21 @@ internal sealed class LedgerGate : ReceiveActor
     // A class, not a tuple: FirstOrDefault of a value tuple is a default tuple, which a property pattern matches.
     private sealed record SeedAnswer(Address Seed, object? Answer);
 
-    /// <summary>Identify first, so a node without a gate (an older release) is told apart from one that does not answer.</summary>
+    /// <summary>
+    /// The gate's answer; <see cref="NoGate"/> for a node that runs but has no gate (an older release); null for no
+    /// answer. Identify first, to tell those apart: an empty <see cref="ActorIdentity"/> also comes back, at once, when
+    /// the message could not be delivered at all (an unreachable or gated address sends it to dead letters, which
+    /// answer Identify), so only a node whose cluster daemon identifies itself is taken to be running without a gate.
+    /// </summary>
     private static async Task<object?> AskGateAsync(ActorSystem system, Address node, object question)
     {
         try
         {
-            var selection = system.ActorSelection(new RootActorPath(node) / "user" / Name);
-            var identity = await selection.Ask<ActorIdentity>(new Identify(null), AnswerTimeout);
-            if (identity.Subject is null) return new NoGate();
-            return await identity.Subject.Ask<object>(question, AnswerTimeout);
+            var identity = await system.ActorSelection(new RootActorPath(node) / "user" / Name).Ask<ActorIdentity>(new Identify(null), AnswerTimeout);
+            if (identity.Subject is not null) return await identity.Subject.Ask<object>(question, AnswerTimeout);
+            var daemon = await system.ActorSelection(new RootActorPath(node) / "system" / "cluster" / "core" / "daemon")
+                .Ask<ActorIdentity>(new Identify(null), AnswerTimeout);
+            return daemon.Subject is not null ? new NoGate() : null;
         }
         catch (AskTimeoutException)
         {
