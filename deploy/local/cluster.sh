@@ -12,6 +12,9 @@
 # reaches all nodes (e.g. ACTORSERVICE_LOG_LEVEL=Debug). Ports: HAProxy 8080 (stats on 8404), nodes HTTP 8081-8083,
 # remoting 4051-4053; change them with LB_PORT, STATS_PORT, HTTP_BASE, CLUSTER_BASE. LB_RETRY=conn-failure lets HAProxy
 # retry connections that could not be opened (the kill -9 test's setting); by default it never retries (the rolling one).
+# Remoting between the nodes is mutual TLS: the first `up` makes a private CA and a node certificate in
+# .local-cluster/tls (deploy/tls/make-certs.sh), and only a process holding a certificate of that CA can join.
+# TLS=off starts the nodes without it (plain TCP; a process on this machine could then join: docs/security.md).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -83,12 +86,20 @@ CFG
   haproxy -c -q -f "$STATE/haproxy.cfg"
 }
 
+# Mutual TLS for remoting (docs/security.md): the CA and node certificate in $STATE/tls, made once.
+TLS=${TLS:-on}
+make_certs() {
+  [ "$TLS" = off ] && return 0
+  [ -f "$STATE/tls/tls.crt" ] || "$ROOT/deploy/tls/make-certs.sh" all "$STATE/tls" >/dev/null
+}
+
 start_node() { # $1 = node number, $2 = app version (optional)
   local i=$1 version=${2:-}
   local seeds="127.0.0.1:$(cluster_port 1),127.0.0.1:$(cluster_port 2)"
   local args=(--http-port "$(http_port "$i")" --cluster-port "$(cluster_port "$i")" --seeds "$seeds"
               --data-dir "$STATE/data" --lb-delay 2s --admin-token "$(token)" --report-path "$STATE/node$i-shutdown.json")
   [ -n "$version" ] && args+=(--app-version "$version")
+  [ "$TLS" = off ] || args+=(--remoting-tls-cert "$STATE/tls/tls.crt" --remoting-tls-key "$STATE/tls/tls.key" --remoting-tls-ca "$STATE/tls/ca.crt")
   echo "---- start $(date -Is) ${version:+app-version $version}" >> "$STATE/node$i.log"
   nohup dotnet "$DLL" "${args[@]}" >> "$STATE/node$i.log" 2>&1 &
   echo $! > "$STATE/node$i.pid"
@@ -138,6 +149,7 @@ cmd_up() {
   mkdir -p "$STATE/data"
   for i in $(seq 1 $NODES); do alive "node$i" && { echo "node$i already runs (pid $(pid_of "node$i")); run down first" >&2; exit 1; }; done
   need_tools
+  make_certs
   say "building the node (Release)"
   dotnet build "$ROOT/src/Node" -c Release -nologo -v quiet >/dev/null
   [ -f "$STATE/admin-token" ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/admin-token"

@@ -140,6 +140,27 @@ public abstract class LedgerStoreContractSpecs(LedgerBackend backend) : IAsyncLi
             foreach (var s in stores) await s.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task Should_delete_at_most_the_limit_per_call_when_more_keys_and_shipped_events_expired()
+    {
+        // 2,500 keys and 2,500 shipped outbox rows, all created now: a cut-off an hour ahead makes every one expired.
+        for (var b = 0; b < 10; b++)
+            await Store.CommitAsync(Enumerable.Range(0, 250).Select(i => Deposit($"x{b}-{i}", 1, "k", 0, 0)).ToList(), None);
+        var events = await Store.Outbox().ClaimUnshippedAsync("me", 5_000, TimeSpan.FromMinutes(1), None);
+        await Store.Outbox().MarkShippedAsync(events.Select(e => e.Id).ToList(), None);
+        Assert.Equal(new DeletedRows(0, 0), await Store.DeleteKeysOlderThanAsync(DateTimeOffset.UtcNow.AddHours(-1), 1000, None));
+
+        var cutoff = DateTimeOffset.UtcNow.AddHours(1);
+        var calls = new List<DeletedRows>();
+        DeletedRows last;
+        do calls.Add(last = await Store.DeleteKeysOlderThanAsync(cutoff, 1000, None));
+        while (last.Reached(1000));
+
+        Assert.Equal([new(1000, 1000), new(1000, 1000), new(500, 500)], calls);
+        Assert.Null(await Store.FindWriteAsync("x9-249", "k", None));
+        Assert.Equal(new AccountSnapshot("x9-249", 1, 1), await Store.LoadAccountAsync("x9-249", None)); // accounts stay
+    }
 }
 
 public sealed class SqliteLedgerStoreContractSpecs() : LedgerStoreContractSpecs(new SqliteBackend());

@@ -37,7 +37,8 @@ public sealed class ClusterFormationSpecs
         Assert.Equal(cluster.Launch(0).ClusterPort, seeds.GetProperty("SelfNode").GetProperty("Port").GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, (await cluster[0].Http.GetAsync("bootstrap/seed-nodes")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await probe.GetAsync($"accounts/{written.Keys.First()}")).StatusCode);
-        Assert.Contains(cluster[1].Lines, l => l.Contains("Cluster formation: joining seed nodes", StringComparison.Ordinal));
+        Assert.Contains(cluster[1].Lines, l => l.Contains("Cluster formation: seed nodes", StringComparison.Ordinal));
+        Assert.Contains(cluster[1].Lines, l => l.Contains("Ledger check passed", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -59,7 +60,9 @@ public sealed class ClusterFormationSpecs
         for (var i = 0; i < 3; i++)
         {
             Assert.Contains(cluster[i].Lines, l => l.Contains("Cluster bootstrap started (config discovery)", StringComparison.Ordinal));
-            Assert.DoesNotContain(cluster[i].Lines, l => l.Contains("joining seed nodes", StringComparison.Ordinal));
+            Assert.DoesNotContain(cluster[i].Lines, l => l.Contains("Cluster formation: seed nodes", StringComparison.Ordinal));
+            // The bootstrap's join decider asks the ledger check before it joins the cluster the lowest pod formed.
+            if (i != lowest) Assert.Contains(cluster[i].Lines, l => l.Contains("Ledger check passed", StringComparison.Ordinal));
             using var probe = NodeProcess.NewClient(new Uri($"http://127.0.0.1:{management[i]}/"));
             Assert.Equal(3, (await SeedNodesAsync(probe)).GetProperty("Nodes").GetArrayLength());
         }

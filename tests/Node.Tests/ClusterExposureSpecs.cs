@@ -64,9 +64,11 @@ public sealed class ClusterExposureSpecs
         }, "foreign");
 
         // Wait until the join was tried and failed: a round of seed contacts went unanswered (the seed's remoting
-        // drops messages addressed to another system), or Akka's Join check saw the other name.
+        // drops messages addressed to another system: the ledger check before the join, or Akka's own seed contacts),
+        // or Akka's Join check saw the other name.
         await Eventually.True(() =>
-                foreign.Lines.Any(l => l.Contains("Couldn't join seed nodes", StringComparison.Ordinal) || l.Contains("wrong ActorSystem name", StringComparison.Ordinal)) ||
+                foreign.Lines.Any(l => l.Contains("Couldn't join seed nodes", StringComparison.Ordinal) || l.Contains("wrong ActorSystem name", StringComparison.Ordinal)
+                                       || l.Contains("Ledger check: no answer", StringComparison.Ordinal)) ||
                 a.Lines.Any(l => l.Contains("wrong ActorSystem name", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(60), $"{name}: the foreign node's join to be tried and refused (logs {foreign.LogPath}, {a.LogPath})");
 

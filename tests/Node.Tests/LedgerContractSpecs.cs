@@ -114,6 +114,8 @@ public abstract class LedgerContractSpecs(SingleNodeFixture fixture)
         { "id longer than 64", "POST", $"accounts/{new string('a', 65)}/deposit", null, Json, """{"amount":1}""", 400, "invalid-account-id" },
         { "id longer than 64 on a read", "GET", $"accounts/{new string('a', 65)}", null, null, "", 400, "invalid-account-id" },
         { "id with non-ASCII letters", "POST", "accounts/%C3%A9t%C3%A9/deposit", null, Json, """{"amount":1}""", 400, "invalid-account-id" },
+        { "id ending in an encoded newline", "POST", "accounts/alice%0A/deposit", null, Json, """{"amount":1}""", 400, "invalid-account-id" },
+        { "id ending in an encoded newline on a read", "GET", "accounts/alice%0A", null, null, "", 400, "invalid-account-id" },
         { "id with an encoded slash", "POST", "accounts/a%2Fb/deposit", null, Json, """{"amount":1}""", 400, "invalid-account-id" },
         { "id that is an encoded dot-dot (normalised away)", "GET", "accounts/%2E%2E", null, null, "", 404, "route-not-found" },
         // -- idempotency keys

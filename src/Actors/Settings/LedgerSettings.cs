@@ -19,7 +19,9 @@ public sealed record DbSettings(
     TimeSpan RetryBaseDelay,
     TimeSpan RetryMaxDelay,
     TimeSpan IdempotencyRetention,
-    TimeSpan KeyCleanupInterval)
+    TimeSpan KeyCleanupInterval,
+    int KeyCleanupBatch = 1000,
+    TimeSpan KeyCleanupPause = default)
 {
     public string SqlitePath => Path.GetFullPath(Path.Combine(DataDir, SqliteFile));
 }
@@ -77,7 +79,9 @@ public sealed record LedgerSettings(AccountSettings Accounts, DbSettings Db, Cac
                 RetryBaseDelay: d.GetTimeSpan("retry.base-delay"),
                 RetryMaxDelay: d.GetTimeSpan("retry.max-delay"),
                 IdempotencyRetention: d.GetTimeSpan("idempotency-retention"),
-                KeyCleanupInterval: d.GetTimeSpan("key-cleanup-interval")),
+                KeyCleanupInterval: d.GetTimeSpan("key-cleanup-interval"),
+                KeyCleanupBatch: d.GetInt("key-cleanup-batch"),
+                KeyCleanupPause: d.GetTimeSpan("key-cleanup-pause")),
             new CacheSettings(
                 Backend: c.GetString("backend"),
                 Capacity: c.GetInt("capacity"),

@@ -21,15 +21,16 @@ internal sealed record ClusterFormationSettings(string Discovery, bool Managemen
 }
 
 /// <summary>
-/// Seeds or Kubernetes bootstrap. With seeds discovery the cluster extension joins <c>akka.cluster.seed-nodes</c> by
-/// itself and nothing here runs. With kubernetes discovery, Akka.Management's <see cref="ClusterBootstrap"/> looks up
+/// Seeds or Kubernetes bootstrap. With seeds discovery <see cref="LedgerCheckedJoin"/> joins <c>akka.cluster.seed-nodes</c>
+/// after the ledger check and nothing here runs. With kubernetes discovery, Akka.Management's <see cref="ClusterBootstrap"/> looks up
 /// the pods through the Kubernetes API (<c>akka.discovery.kubernetes-api</c>), probes each one's
 /// <c>/bootstrap/seed-nodes</c> (served by <see cref="ManagementEndpoint"/>) and joins the cluster they report, or,
 /// when none exists yet and enough pods answered, the pod with the lowest address forms it.
 /// </summary>
 internal static class ClusterFormation
 {
-    public static AkkaConfigurationBuilder WithClusterFormation(this AkkaConfigurationBuilder builder, ClusterFormationSettings settings, ILogger logger) =>
+    public static AkkaConfigurationBuilder WithClusterFormation(this AkkaConfigurationBuilder builder, ClusterFormationSettings settings,
+        IReadOnlyList<Akka.Actor.Address> seeds, ILogger logger) =>
         builder.AddStartup(async (system, _) =>
         {
             var config = system.Settings.Config;
@@ -54,7 +55,7 @@ internal static class ClusterFormation
             }
             else
             {
-                logger.LogInformation("Cluster formation: joining seed nodes [{Seeds}]", string.Join(", ", config.GetStringList("akka.cluster.seed-nodes")));
+                logger.LogInformation("Cluster formation: seed nodes [{Seeds}], joined after the ledger check", string.Join(", ", seeds));
             }
         });
 }

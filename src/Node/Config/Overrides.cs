@@ -42,6 +42,10 @@ internal static class Overrides
             { Implies = "actor-service.cluster.management = on" },
         new("--k8s-pod-label-selector", "ACTORSERVICE_K8S_POD_LABEL_SELECTOR", ValueKind.Text, "label selector of this cluster's pods (kubernetes discovery)", "akka.discovery.kubernetes-api.pod-label-selector"),
         new("--required-contact-points", "ACTORSERVICE_REQUIRED_CONTACT_POINTS", ValueKind.Integer, "pods that must be discovered before a new cluster forms (kubernetes discovery)", "akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"),
+        new("--remoting-tls-cert", "ACTORSERVICE_REMOTING_TLS_CERT", ValueKind.Text, "node certificate for mutual TLS between nodes (PEM with --remoting-tls-key, or PKCS#12); turns remoting TLS on", "akka.remote.dot-netty.tcp.ssl.certificate.path")
+            { Implies = "akka.remote.dot-netty.tcp.enable-ssl = on" },
+        new("--remoting-tls-key", "ACTORSERVICE_REMOTING_TLS_KEY", ValueKind.Text, "PEM private key of the --remoting-tls-cert certificate", "actor-service.remoting-tls.key-file"),
+        new("--remoting-tls-ca", "ACTORSERVICE_REMOTING_TLS_CA", ValueKind.Text, "PEM file of the CA certificates a peer's certificate must chain to (both CAs while rotating)", "actor-service.remoting-tls.ca-file"),
         new("--data-dir", "ACTORSERVICE_DATA_DIR", ValueKind.Text, "folder for the SQLite database and local state", "actor-service.db.data-dir"),
         new("--postgres", "ACTORSERVICE_POSTGRES", ValueKind.Text, "Npgsql connection string; selects PostgreSQL instead of SQLite", "actor-service.db.postgres.connection-string")
             { Secret = true, Implies = "actor-service.db.backend = postgres" },

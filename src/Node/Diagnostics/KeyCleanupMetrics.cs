@@ -12,6 +12,7 @@ namespace ActorService.Node.Diagnostics;
 internal sealed class KeyCleanupMetrics
 {
     private long _lastSuccessUnixMs = -1;
+    private long _failures;
 
     public KeyCleanupMetrics(IMeterFactory meters, LedgerSettings settings)
     {
@@ -20,7 +21,12 @@ internal sealed class KeyCleanupMetrics
             "Unix time of this node's last successful idempotency-key cleanup (absent until the first one)");
         meter.CreateObservableGauge("actorservice_key_cleanup_interval", () => settings.Db.KeyCleanupInterval.TotalSeconds, "s",
             "Configured time between two idempotency-key cleanups (actor-service.db.key-cleanup-interval)");
+        meter.CreateObservableCounter("actorservice_key_cleanup_failures", () => Interlocked.Read(ref _failures), "{failures}",
+            "Idempotency-key cleanup runs that failed (an Ask timed out, the database refused); the loop tries again with back-off");
     }
+
+    /// <summary>A cleanup pass failed; the loop tries again after a back-off.</summary>
+    public void Failed() => Interlocked.Increment(ref _failures);
 
     /// <summary>A cleanup pass finished (whether or not it found keys to delete).</summary>
     public void Succeeded(DateTimeOffset at) => Interlocked.Exchange(ref _lastSuccessUnixMs, at.ToUnixTimeMilliseconds());

@@ -36,6 +36,9 @@ internal sealed class LedgerResources(LedgerSettings settings, ReadinessState re
     /// <summary>Both stores keep their outbox in the ledger database, so the outbox commits with the write.</summary>
     public IOutboxStore Outbox => (IOutboxStore)Store;
 
+    /// <summary>Where the ledger database is (file path, or host and database name), for log lines.</summary>
+    public string Where => Describe(Store);
+
     public ISnapshotCache Cache => _cache ?? throw new InvalidOperationException("the cache is opened by StartAsync");
 
     public IEventSink Sink => _sink ?? throw new InvalidOperationException("the event sink is opened by StartAsync");

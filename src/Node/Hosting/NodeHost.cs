@@ -94,13 +94,16 @@ internal static class NodeHost
             var resources = sp.GetRequiredService<LedgerResources>();
             // Akka gets the configuration with secrets masked: its config dump can never print one (Secrets). The
             // remoting TLS certificate, if any, is loaded here and handed over as a setup (RemotingTls).
-            akka.AddHocon(Secrets.Redact(RemotingTls.WithoutCertificateFile(hocon)), HoconAddMode.Prepend)
+            // Akka also gets no seed nodes: it would join them at once; the node joins them itself after the ledger check.
+            akka.AddHocon(Secrets.Redact(LedgerCheckedJoin.WithoutSeedNodes(RemotingTls.WithoutCertificateFile(hocon))), HoconAddMode.Prepend)
                 .WithRemotingTls(config.RemotingTls)
+                .WithLedgerGate(() => (resources.Store.LedgerId, resources.Where), node.AppVersion, LedgerCheckedJoin.SeedNodes(hocon),
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LedgerCheckedJoin)))
                 .WithLedgerDb(resources.Store, config.Ledger.Db)
                 .WithSnapshotCache(() => resources.Cache, config.Ledger.Cache.ReadTimeout)
                 .WithEventPublisher(resources.Outbox, () => resources.Sink, config.Ledger.Events, sp.GetRequiredService<IBackgroundWork>())
                 .WithAccountSharding(config.Ledger.Accounts)
-                .WithClusterFormation(formation, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterFormation)))
+                .WithClusterFormation(formation, LedgerCheckedJoin.SeedNodes(hocon), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterFormation)))
                 .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)))
                 .WithActors((_, _) => sp.GetRequiredService<ClusterHealth>()); // watches membership from the start
         });

@@ -16,10 +16,11 @@ internal static partial class LedgerRequests
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string TestDelayHeader = "X-Test-Delay-Ms";
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    // \z, not $: in .NET '$' also matches before a final "\n", so "alice\n" (alice%0A in a URL) would pass.
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex AccountIdPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,128}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,128}\z")]
     private static partial Regex IdempotencyKeyPattern();
 
     public static ProblemHttpResult? ValidateAccountId(string id) =>

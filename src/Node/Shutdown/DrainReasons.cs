@@ -30,6 +30,14 @@ internal static class DrainReasons
         public override string ToString() => "admin-drain";
     }
 
+    /// <summary>The cluster serves another ledger database than this node's (see Clustering/LedgerGate).</summary>
+    public sealed class LedgerMismatch(string detail) : CoordinatedShutdown.Reason
+    {
+        public string Detail { get; } = detail;
+        public override int ExitCode => ExitCodes.LedgerMismatch;
+        public override string ToString() => "ledger-mismatch";
+    }
+
     public static string Describe(CoordinatedShutdown.Reason? reason) => reason switch
     {
         null => "none",

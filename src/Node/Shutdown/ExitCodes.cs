@@ -13,6 +13,11 @@ public static class ExitCodes
     public const int DeadlineHit = 3;
     /// <summary>The cluster downed this node (split brain resolver, or an operator's Down); it drained what it could.</summary>
     public const int Downed = 4;
+    /// <summary>
+    /// Refused by the cluster: this node's database holds another ledger than the cluster's (a wrong --data-dir or
+    /// --postgres). It did not join, so it never hosted a shard; it drained what little it had and exited.
+    /// </summary>
+    public const int LedgerMismatch = 5;
 }
 
 /// <summary>

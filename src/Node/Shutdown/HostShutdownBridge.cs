@@ -73,7 +73,8 @@ internal sealed class HostShutdownBridge(
         await Task.WhenAny(system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
         var reason = CoordinatedShutdown.Get(system).ShutdownReason;
         var report = timeline.Finish(Cluster.Get(system).SelfAddress.ToString(), draft =>
-            !_started ? ExitCodes.StartupFailed
+            reason is DrainReasons.LedgerMismatch ? ExitCodes.LedgerMismatch
+            : !_started ? ExitCodes.StartupFailed
             : reason is CoordinatedShutdown.ClusterDowningReason ? ExitCodes.Downed
             : draft.Abandoned.Count > 0 || draft.Phases.Any(p => p.TimedOut) ? ExitCodes.DeadlineHit
             : ExitCodes.Clean);

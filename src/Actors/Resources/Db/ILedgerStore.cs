@@ -29,9 +29,21 @@ public interface ILedgerStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<WriteOutcome>> CommitAsync(IReadOnlyList<PendingWrite> batch, CancellationToken ct);
 
-    /// <summary>Removes idempotency keys (and outbox rows shipped) older than the cut-off; returns how many keys.</summary>
-    Task<int> DeleteKeysOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct);
+    /// <summary>
+    /// Removes at most <paramref name="limit"/> idempotency keys created before the cut-off and at most
+    /// <paramref name="limit"/> outbox rows shipped before it, each table in one short statement (its own
+    /// transaction), so a large backlog never holds the write lock for long: the caller repeats until
+    /// <see cref="DeletedRows.Reached"/> is false, pausing in between so writers get the lock.
+    /// </summary>
+    Task<DeletedRows> DeleteKeysOlderThanAsync(DateTimeOffset cutoff, int limit, CancellationToken ct);
 
     /// <summary>True for errors worth retrying: busy/locked database, dropped connection, serialization failure.</summary>
     bool IsTransient(Exception error);
+}
+
+/// <summary>What one bounded delete of expired rows removed.</summary>
+public sealed record DeletedRows(int Keys, int OutboxRows)
+{
+    /// <summary>True when either table gave the full <paramref name="limit"/>: more expired rows may be left.</summary>
+    public bool Reached(int limit) => Keys >= limit || OutboxRows >= limit;
 }

@@ -49,7 +49,7 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
     {
         Receive<LoadAccount>(m => Read(() => _store.LoadAccountAsync(m.AccountId, CancellationToken.None), s => new AccountLoaded(m.AccountId, s)));
         Receive<FindWrite>(m => Read(() => _store.FindWriteAsync(m.AccountId, m.IdempotencyKey, CancellationToken.None), w => new WriteFound(m.AccountId, m.IdempotencyKey, w)));
-        Receive<DeleteKeysOlderThan>(m => Read(() => _store.DeleteKeysOlderThanAsync(m.Cutoff, CancellationToken.None), n => new KeysDeleted(n)));
+        Receive<DeleteKeysOlderThan>(m => Read(() => _store.DeleteKeysOlderThanAsync(m.Cutoff, m.Limit, CancellationToken.None), n => new KeysDeleted(n)));
         Receive<Commit>(m =>
         {
             _queue.Enqueue((m, Sender));

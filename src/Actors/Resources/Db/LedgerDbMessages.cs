@@ -10,7 +10,8 @@ public static class LedgerDbCommands
     /// <summary>Queue a write for the next group commit. <paramref name="CommitId"/> comes back in the reply so an entity that restarted meanwhile can ignore it.</summary>
     public sealed record Commit(long CommitId, PendingWrite Write);
 
-    public sealed record DeleteKeysOlderThan(DateTimeOffset Cutoff);
+    /// <summary>One bounded batch of the idempotency-key cleanup (<see cref="ILedgerStore.DeleteKeysOlderThanAsync"/>).</summary>
+    public sealed record DeleteKeysOlderThan(DateTimeOffset Cutoff, int Limit);
 }
 
 /// <summary>Replies of the ledger database actor.</summary>
@@ -22,7 +23,7 @@ public static class LedgerDbReplies
 
     public sealed record CommitDone(long CommitId, WriteOutcome Outcome);
 
-    public sealed record KeysDeleted(int Count);
+    public sealed record KeysDeleted(DeletedRows Rows);
 
     /// <summary>
     /// The request was not carried out: the database is closed (the node is shutting down) or failed beyond the

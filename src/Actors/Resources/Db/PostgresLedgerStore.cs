@@ -198,12 +198,18 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
         return await r.ReadAsync(ct) ? new AccountSnapshot(accountId, r.GetInt64(0), r.GetInt64(1)) : null;
     }
 
-    public async Task<int> DeleteKeysOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct)
+    public async Task<DeletedRows> DeleteKeysOlderThanAsync(DateTimeOffset cutoff, int limit, CancellationToken ct)
     {
         await using var c = await _dataSource.OpenConnectionAsync(ct);
         var t = cutoff.ToUnixTimeMilliseconds();
-        await Run(c, null, "DELETE FROM outbox WHERE shipped_at < $1", ct, t);
-        return await Run(c, null, "DELETE FROM idempotency_keys WHERE created_at < $1", ct, t);
+        // Bounded by a LIMITed sub-select on the key, so each statement locks and logs at most `limit` rows.
+        var outbox = await Run(c, null,
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE shipped_at < $1 LIMIT $2)", ct, t, limit);
+        var keys = await Run(c, null, """
+            DELETE FROM idempotency_keys WHERE (account_id, key) IN
+                (SELECT account_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)
+            """, ct, t, limit);
+        return new DeletedRows(keys, outbox);
     }
 
     public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct)

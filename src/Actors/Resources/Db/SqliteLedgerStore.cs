@@ -209,15 +209,22 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
         return r.Read() ? new AccountSnapshot(accountId, r.GetInt64(0), r.GetInt64(1)) : null;
     }
 
-    public async Task<int> DeleteKeysOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct)
+    public async Task<DeletedRows> DeleteKeysOlderThanAsync(DateTimeOffset cutoff, int limit, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
         await using var cmd = c.CreateCommand();
-        cmd.CommandText = "DELETE FROM outbox WHERE shipped_at < $t";
         cmd.Parameters.AddWithValue("$t", cutoff.ToUnixTimeMilliseconds());
-        await cmd.ExecuteNonQueryAsync(ct);
-        cmd.CommandText = "DELETE FROM idempotency_keys WHERE created_at < $t";
-        return await cmd.ExecuteNonQueryAsync(ct);
+        cmd.Parameters.AddWithValue("$n", limit);
+        // Each statement is its own short write transaction: SQLite has one writer at a time, and a delete of a
+        // whole day's keys in one statement would keep every group commit waiting until it finished.
+        cmd.CommandText = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE shipped_at < $t LIMIT $n)";
+        var outbox = await cmd.ExecuteNonQueryAsync(ct);
+        cmd.CommandText = """
+            DELETE FROM idempotency_keys WHERE (account_id, key) IN
+                (SELECT account_id, key FROM idempotency_keys WHERE created_at < $t LIMIT $n)
+            """;
+        var keys = await cmd.ExecuteNonQueryAsync(ct);
+        return new DeletedRows(keys, outbox);
     }
 
     public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct)
