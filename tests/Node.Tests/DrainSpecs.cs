@@ -79,7 +79,7 @@ public sealed class DrainSpecs
 
         Assert.Equal(1, connections); // the same kept-alive connection carried both requests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Status);
-        Assert.Equal("https://actorservice.dev/problems/draining", refused.ProblemType);
+        Assert.Equal("/problems/draining", refused.ProblemType);
         Assert.NotNull(refused.Response.Headers.RetryAfter);
         Assert.True(refused.Response.Headers.ConnectionClose, "503 during drain must carry Connection: close");
         Assert.Equal(ExitCodes.Clean, await node.WaitForExitAsync(ExitWithin));
@@ -180,7 +180,7 @@ public sealed class DrainSpecs
     }
 
     [Fact]
-    public async Task Should_cancel_remaining_requests_with_503_when_the_request_deadline_passes()
+    public async Task Should_answer_a_write_cut_by_the_request_deadline_as_outcome_unknown_when_the_deadline_passes()
     {
         await using var node = await NodeProcess.StartReadyAsync(Launch("deadline", "200ms", "actor-service.drain.request-deadline = 1s"));
         var stuck = node.Http.Deposit("stuck", 3, key: "s1", delayMs: 20_000);
@@ -188,8 +188,10 @@ public sealed class DrainSpecs
         node.Signal(Signals.SIGTERM);
         var answer = await stuck;
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
-        Assert.Equal("https://actorservice.dev/problems/drain-deadline", answer.ProblemType);
+        // The write had reached its entity: it may yet be applied, so the answer is "unknown", with the key to retry with.
+        Assert.Equal(HttpStatusCode.GatewayTimeout, answer.Status);
+        Assert.Equal("/problems/outcome-unknown", answer.ProblemType);
+        Assert.Equal("s1", Assert.Single(answer.Response.Headers.GetValues("Idempotency-Key")));
         Assert.NotNull(answer.Response.Headers.RetryAfter);
         Assert.Equal(ExitCodes.DeadlineHit, await node.WaitForExitAsync(ExitWithin));
         Assert.Equal("1", Report(node).Phases.Single(p => p.Name == "service-requests-done").Counts["cancelledAtDeadline"].ToString());

@@ -48,7 +48,6 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
     private void Open()
     {
         Receive<LoadAccount>(m => Read(() => _store.LoadAccountAsync(m.AccountId, CancellationToken.None), s => new AccountLoaded(m.AccountId, s)));
-        Receive<FindWrite>(m => Read(() => _store.FindWriteAsync(m.AccountId, m.IdempotencyKey, CancellationToken.None), w => new WriteFound(m.AccountId, m.IdempotencyKey, w)));
         Receive<DeleteKeysOlderThan>(m => Read(() => _store.DeleteKeysOlderThanAsync(m.Cutoff, CancellationToken.None), n => new KeysDeleted(n)));
         Receive<Commit>(m =>
         {

@@ -5,8 +5,6 @@ public static class LedgerDbCommands
 {
     public sealed record LoadAccount(string AccountId);
 
-    public sealed record FindWrite(string AccountId, string IdempotencyKey);
-
     /// <summary>Queue a write for the next group commit. <paramref name="CommitId"/> comes back in the reply so an entity that restarted meanwhile can ignore it.</summary>
     public sealed record Commit(long CommitId, PendingWrite Write);
 
@@ -17,8 +15,6 @@ public static class LedgerDbCommands
 public static class LedgerDbReplies
 {
     public sealed record AccountLoaded(string AccountId, AccountSnapshot? Snapshot);
-
-    public sealed record WriteFound(string AccountId, string IdempotencyKey, StoredWrite? Write);
 
     public sealed record CommitDone(long CommitId, WriteOutcome Outcome);
 
