@@ -12,18 +12,28 @@ namespace ActorService.Actors.Accounts;
 /// </summary>
 internal static class AbandonedCommands
 {
-    /// <summary>Answers every command in <paramref name="stashed"/> (the stop message and internal ones need none); returns how many.</summary>
-    public static int AnswerQueued(string accountId, IEnumerable<Envelope> stashed)
+    /// <summary>
+    /// Answers everything a stopping entity held: the commands in its stash (the stop message and internal ones need
+    /// none), the write in progress (<paramref name="writer"/>, if any) and the reads waiting for a load. Returns how many.
+    /// </summary>
+    public static int AnswerOnStop(string accountId, IEnumerable<Envelope> stashed, IActorRef? writer, bool commitSent, List<IActorRef>? readers)
     {
         var answered = 0;
-        Unavailable? unavailable = null;
+        var unavailable = new Unavailable(accountId, "the account was stopped before it could process this command");
         foreach (var envelope in stashed)
         {
             if (envelope.Message is not (ApplyWrite or GetBalance)) continue;
-            envelope.Sender.Tell(unavailable ??= new Unavailable(accountId, "the account was stopped before it could process this command"));
+            envelope.Sender.Tell(unavailable);
             answered++;
         }
-        return answered;
+        foreach (var reader in readers ?? [])
+        {
+            reader.Tell(unavailable);
+            answered++;
+        }
+        if (writer is null) return answered;
+        writer.Tell(ForWriteInProgress(accountId, commitSent, failed: false));
+        return answered + 1;
     }
 
     /// <summary>The answer for the write in progress when the entity stopped (<paramref name="failed"/>: or failed).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ActorService.Actors.Diagnostics;
 using ActorService.Actors.Resources.Cache;
 using ActorService.Actors.Resources.Db;
@@ -12,30 +13,23 @@ namespace ActorService.Actors.Accounts;
 
 /// <summary>
 /// One account, as an Orleans-style virtual actor: Cluster Sharding activates it on its first message anywhere in
-/// the cluster, it loads its state from the database, handles one command at a time (so balances never race) and is
-/// passivated by its shard after <c>accounts.passivate-after</c> idle.
+/// the cluster, it loads its state, handles one command at a time (so balances never race) and is passivated by its
+/// shard after <c>accounts.passivate-after</c> idle. Its decisions (balances, keys, overflow, versions) are
+/// <see cref="AccountRules"/>; it carries them out and tells every caller which kind of answer it got: applied,
+/// certainly not applied, or unknown (<see cref="AccountReplies"/>).
 /// <para>
 /// A write is answered only after the group commit that holds it; meanwhile further writes and the stop message are
-/// stashed (reads are answered from committed state), so a hand-off or passivation processes every queued command
-/// before the entity stops. It is an <see cref="UntypedActor"/> on purpose: a million of them must be cheap, and
-/// <c>ReceiveActor</c> allocates handler tables per instance and per <c>Become</c>. For the same reason its state is a
-/// field read by one switch rather than <c>Become</c> (which allocates a closure per call, twice per write), and idle
-/// passivation is left to the shard (one timestamp per entity) rather than a receive timeout, which Akka re-schedules
-/// on the scheduler's timer wheel after every message: bench/ measured those cancelled timers surviving into gen 1 at
-/// 27,000 reads/s and gen-0 collections pausing the node for 100–300 ms each.
+/// stashed, so a hand-off or passivation processes every queued command before the entity stops. It is an
+/// <see cref="UntypedActor"/> with its state in a field read by one switch, and leaves idle passivation to the shard:
+/// a million of them must be cheap (<c>ReceiveActor</c> and <c>Become</c> allocate handler tables and closures, and
+/// bench/ measured receive-timeout timers surviving into gen 1 and pausing the node).
 /// </para>
 /// <para>
-/// The decisions themselves (balance checks, keys, overflow, versions) are <see cref="AccountRules"/>; this class
-/// carries them out: loading, committing, stashing, timeouts, and telling every caller which kind of answer it got
-/// (applied, certainly not applied, or unknown: see <see cref="AccountReplies"/>).
-/// </para>
-/// <para>
-/// Activation asks the snapshot cache first. A cached snapshot is only a <em>basis</em>, never the truth: the entity
-/// may decide a write on it, because the database records the decision (a balance change, or a refusal with its key)
-/// only if the account still has exactly that version and balance (otherwise it answers with the current row and the
-/// entity decides again); but before it answers a read it loads the account from the database. So a cache hit saves
-/// the activation's database read for the common "activate, then write" case, and a stale or missing entry costs one
-/// extra round trip, never a wrong answer.
+/// Activation asks the snapshot cache first. A cached snapshot is only a <em>basis</em>, never the truth: a write may
+/// be decided on it, because the database records the decision (a balance change, or a refusal with its key) only if
+/// the account still has exactly that version and balance (otherwise the entity decides again on the current row);
+/// but a read is answered only from state the database confirmed, and while any cluster member is unreachable only
+/// from a load that started after the read arrived (<see cref="ReachabilitySignal"/>).
 /// </para>
 /// </summary>
 public sealed class AccountActor : UntypedActor, IWithStash
@@ -44,12 +38,11 @@ public sealed class AccountActor : UntypedActor, IWithStash
     public const long MaxAmount = AccountRules.MaxAmount;
     // The cache actor answers within cache.read-timeout; this only covers a reply lost while it restarts.
     private static readonly TimeSpan CacheWait = TimeSpan.FromSeconds(1);
-    private const long CacheLookupId = -2;
 
     /// <summary>A write being committed. <see cref="Sent"/>: its commit left for the database (before that nothing can be applied).</summary>
     private sealed record InFlight(ApplyWrite Command, IActorRef ReplyTo, long CommitId, PendingWrite Write, int Attempt) { public bool Sent { get; set; } }
 
-    private sealed record TimedOut(long CommitId);
+    private sealed record TimedOut(long RequestId);
     private sealed record DelayElapsed(long CommitId);
 
     private enum State : byte { Loading, Ready, Committing, Unusable }
@@ -60,7 +53,8 @@ public sealed class AccountActor : UntypedActor, IWithStash
     private bool _verified = true; // false while the state is a cached snapshot the database has not confirmed yet
     private bool _awaitingCache;
     private AccountSnapshot? _cachedBasis;
-    private long _commitSeq;
+    private long _loadId; // the cache lookup or load in progress: its answers and timeout carry this id (DbRequestIds)
+    private List<IActorRef>? _readers; // reads answered by the load in progress, which started after they arrived
     private RecentWrites? _recent;
     private InFlight? _inFlight;
     private ICancelable? _timeout;
@@ -93,12 +87,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
         _timeout?.Cancel();
         LedgerMetrics.EntityStashChanged(-_stashed); // the stash is cleared below: its commands leave the count
         _stashed = 0;
-        var abandoned = AbandonedCommands.AnswerQueued(_accountId, Stash.ClearStash());
-        if (_inFlight is { } w)
-        {
-            w.ReplyTo.Tell(AbandonedCommands.ForWriteInProgress(_accountId, w.Sent, failed: false));
-            abandoned++;
-        }
+        var abandoned = AbandonedCommands.AnswerOnStop(_accountId, Stash.ClearStash(), _inFlight?.ReplyTo, _inFlight?.Sent == true, _readers);
         if (abandoned > 0)
         {
             _env.Logger.LogWarning("Account {AccountId} stopped with {Count} commands pending; answered them so they are retried", _accountId, abandoned);
@@ -112,6 +101,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         _env.Logger.LogError(reason, "Account {AccountId} failed on {Message}; restarting and reloading its state", _accountId, message.GetType().Name);
         if (_inFlight is { } w) w.ReplyTo.Tell(AbandonedCommands.ForWriteInProgress(_accountId, w.Sent, failed: true));
+        AnswerReaders(new Unavailable(_accountId, "the account actor failed and was restarted"));
         _inFlight = null;
         UnstashAll(); // the new incarnation processes what this one had stashed
         base.PreRestart(reason, message);
@@ -135,17 +125,22 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         _state = State.Loading;
         _awaitingCache = true;
+        _loadId = DbRequestIds.Next();
         _env.Cache.Tell(new SnapshotCacheCommands.Get(_accountId));
-        _timeout?.Cancel();
-        _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(CacheWait, Self, new TimedOut(CacheLookupId), Self);
+        Schedule(CacheWait, new TimedOut(_loadId));
     }
 
+    /// <summary>
+    /// Loads the account from the database. The db actor runs the load only after every commit this node sent for the
+    /// account was answered, so after a commit with an unknown outcome the loaded state includes it, or it never happens.
+    /// </summary>
     private void BeginLoading()
     {
         _awaitingCache = false;
         _state = State.Loading;
-        _env.Db.Tell(new LedgerDbCommands.LoadAccount(_accountId));
-        StartTimeout(0);
+        _loadId = DbRequestIds.Next();
+        _env.Db.Tell(new LedgerDbCommands.LoadAccount(_accountId, _loadId));
+        Schedule(_env.Settings.CommitTimeout, new TimedOut(_loadId));
     }
 
     private void Loading(object message)
@@ -161,19 +156,20 @@ public sealed class AccountActor : UntypedActor, IWithStash
                 EnterReady();
                 break;
             case SnapshotCacheReplies.Lookup when _awaitingCache:
-            case TimedOut { CommitId: CacheLookupId } when _awaitingCache:
+            case TimedOut t when _awaitingCache && t.RequestId == _loadId:
                 LedgerMetrics.CacheLookup("miss");
                 BeginLoading();
                 break;
-            case LedgerDbReplies.AccountLoaded loaded when !_awaitingCache:
+            case LedgerDbReplies.AccountLoaded loaded when !_awaitingCache && loaded.RequestId == _loadId:
                 AdoptTruth(AccountState.From(loaded.Snapshot));
                 SnapshotCacheSync.Loaded(_env, loaded.Snapshot);
+                AnswerReaders(AccountRules.Read(_accountId, _account));
                 EnterReady();
                 break;
-            case LedgerDbReplies.Unavailable u when u.CommitId == 0:
+            case LedgerDbReplies.Unavailable u when !_awaitingCache && u.RequestId == _loadId:
                 GiveUp(u.Reason);
                 break;
-            case TimedOut { CommitId: 0 }:
+            case TimedOut t when !_awaitingCache && t.RequestId == _loadId:
                 GiveUp("loading the account timed out");
                 break;
             case var late when IsLate(late):
@@ -191,6 +187,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
         _env.Logger.LogWarning("Account {AccountId} cannot load its state: {Reason}; passivating", _accountId, reason);
         _state = State.Unusable;
         _unusableReason = reason;
+        AnswerReaders(new Unavailable(_accountId, reason));
         UnstashAll();
         Context.Parent.Tell(new Passivate(StopEntity.Instance));
     }
@@ -216,9 +213,9 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         switch (message)
         {
-            case GetBalance when !_verified:
-                // Only the database may say what the balance is.
-                Stash.Stash();
+            case GetBalance when MustVerifyReads:
+                // Only the database may say what the balance is: answered by a load that starts now, after the read came.
+                (_readers ??= new List<IActorRef>(1)).Add(Sender);
                 BeginLoading();
                 break;
             case GetBalance:
@@ -259,15 +256,10 @@ public sealed class AccountActor : UntypedActor, IWithStash
                 if (answer.Reply is WriteAccepted) LedgerMetrics.WriteFinished("repeat");
                 return;
             case WriteDecision.Commit commit:
-                var w = _inFlight = new InFlight(cmd, replyTo, ++_commitSeq, commit.Write, attempt);
+                var w = _inFlight = new InFlight(cmd, replyTo, DbRequestIds.Next(), commit.Write, attempt);
                 _state = State.Committing;
-                if (cmd.ProcessingDelay is { } delay && delay > TimeSpan.Zero)
-                {
-                    _timeout?.Cancel();
-                    _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, new DelayElapsed(w.CommitId), Self);
-                }
-                else
-                    SendCommit(w);
+                if (attempt == 1 && cmd.ProcessingDelay is { } delay && delay > TimeSpan.Zero) Schedule(delay, new DelayElapsed(w.CommitId));
+                else SendCommit(w);
                 return;
         }
     }
@@ -275,8 +267,9 @@ public sealed class AccountActor : UntypedActor, IWithStash
     private void SendCommit(InFlight w)
     {
         w.Sent = true;
-        _env.Db.Tell(new LedgerDbCommands.Commit(w.CommitId, w.Write));
-        StartTimeout(w.CommitId);
+        var timeout = _env.Settings.CommitTimeout;
+        _env.Db.Tell(new LedgerDbCommands.Commit(w.CommitId, w.Write, Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency)));
+        Schedule(timeout, new TimedOut(w.CommitId));
     }
 
     // ---- Committing: a write (or a refusal) is with the database; reads answer from committed state ----
@@ -285,8 +278,8 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         switch (message)
         {
-            case GetBalance:
-                Sender.Tell(AccountRules.Read(_accountId, _account));
+            case GetBalance when !MustVerifyReads:
+                Sender.Tell(AccountRules.Read(_accountId, _account)); // the last committed state: the write in flight is not acknowledged yet
                 break;
             case DelayElapsed d when _inFlight?.CommitId == d.CommitId:
                 SendCommit(_inFlight);
@@ -294,10 +287,14 @@ public sealed class AccountActor : UntypedActor, IWithStash
             case LedgerDbReplies.CommitDone done when _inFlight?.CommitId == done.CommitId:
                 OnCommitted(_inFlight, done.Outcome);
                 break;
-            case LedgerDbReplies.Unavailable u when _inFlight?.CommitId == u.CommitId:
+            case LedgerDbReplies.CommitExpired e when _inFlight?.CommitId == e.CommitId:
+                _inFlight.ReplyTo.Tell(new Unavailable(_accountId, "the database did not start the commit in time")); // dropped unapplied
+                EnterReady();
+                break;
+            case LedgerDbReplies.Unavailable u when _inFlight?.CommitId == u.RequestId:
                 OnOutcomeUnknown(_inFlight, u.Reason);
                 break;
-            case TimedOut t when _inFlight?.CommitId == t.CommitId:
+            case TimedOut t when _inFlight?.CommitId == t.RequestId:
                 OnOutcomeUnknown(_inFlight, "the commit timed out");
                 break;
             case var late when IsLate(late):
@@ -312,8 +309,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         var cmd = w.Command;
         var resolution = AccountRules.Resolve(cmd, w.Write, outcome, w.Attempt);
-        if (resolution.BasisConfirmed) Confirm(resolution.State);
-        else AdoptTruth(resolution.State);
+        AdoptTruth(resolution.State, resolution.BasisConfirmed);
         if (resolution.Remember is { } stored) (_recent ??= new RecentWrites(_env.Settings.RecentKeys)).Remember(cmd.IdempotencyKey, stored);
 
         if (resolution.Reply is { } reply)
@@ -348,27 +344,36 @@ public sealed class AccountActor : UntypedActor, IWithStash
         BeginLoading();
     }
 
-    /// <summary>The database recorded a decision on exactly our basis: that basis, cached or not, was the truth, and <paramref name="now"/> is.</summary>
-    private void Confirm(AccountState now)
+    /// <summary>
+    /// Takes the database's word: it is the source of truth, even when it is behind a cached snapshot. When the database
+    /// recorded a decision on exactly our basis (<paramref name="basisConfirmed"/>), a cached basis was the truth;
+    /// otherwise a cached basis that differs was stale, and the cache entry is replaced.
+    /// </summary>
+    private void AdoptTruth(AccountState truth, bool basisConfirmed = false)
     {
-        SnapshotCacheSync.Confirmed(_env, _accountId, _account, now);
-        _account = now;
-        _verified = true;
-        _cachedBasis = null;
-    }
-
-    /// <summary>Takes the database's word: it is the source of truth, even when it is behind a cached snapshot (which is then replaced).</summary>
-    private void AdoptTruth(AccountState truth)
-    {
-        if (_cachedBasis is { } basis) SnapshotCacheSync.ReplaceIfStale(_env, _accountId, basis, truth);
+        if (basisConfirmed) SnapshotCacheSync.Confirmed(_env, _accountId, _account, truth);
+        else if (_cachedBasis is { } basis) SnapshotCacheSync.ReplaceIfStale(_env, _accountId, basis, truth);
         _cachedBasis = null;
         _account = truth;
         _verified = true;
     }
 
     /// <summary>Answers and timers that no longer match what the entity waits for: dropped in every state.</summary>
-    private static bool IsLate(object message) => message is LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable
+    private static bool IsLate(object message) => message is LedgerDbReplies.CommitDone or LedgerDbReplies.CommitExpired or LedgerDbReplies.Unavailable
         or LedgerDbReplies.AccountLoaded or SnapshotCacheReplies.Lookup or TimedOut or DelayElapsed or IdleSender.Release;
+
+    /// <summary>
+    /// Reads go to the database while the state is only a cached basis, and while any cluster member is unreachable:
+    /// then another activation of this account may exist elsewhere (this node may be the one cut off or frozen).
+    /// </summary>
+    private bool MustVerifyReads => !_verified || _env.Reachability.AnyUnreachable;
+
+    private void AnswerReaders(IAccountReply reply)
+    {
+        if (_readers is null) return;
+        foreach (var reader in _readers) reader.Tell(reply);
+        _readers = null;
+    }
 
     private void StashCommand()
     {
@@ -384,9 +389,10 @@ public sealed class AccountActor : UntypedActor, IWithStash
         Stash.UnstashAll();
     }
 
-    private void StartTimeout(long commitId)
+    /// <summary>The entity's one timer: a timeout or the test delay (an entity waits for one thing at a time).</summary>
+    private void Schedule(TimeSpan after, object message)
     {
         _timeout?.Cancel();
-        _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(_env.Settings.CommitTimeout, Self, new TimedOut(commitId), Self);
+        _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(after, Self, message, Self);
     }
 }
