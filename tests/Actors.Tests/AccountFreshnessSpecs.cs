@@ -97,7 +97,7 @@ public sealed class AccountFreshnessSpecs : Akka.Hosting.TestKit.TestKit
         held.Release();
 
         Assert.Equal(1001, (await ExpectMsgAsync<LedgerDbReplies.CommitDone>()).CommitId);
-        Assert.Equal(new LedgerDbReplies.CommitExpired(1002), await ExpectMsgAsync<LedgerDbReplies.CommitExpired>());
+        Assert.Equal(1002, (await ExpectMsgAsync<LedgerDbReplies.CommitDropped>()).CommitId);
         Assert.Equal(new LedgerDbReplies.AccountLoaded("f3b", null, 1003), await ExpectMsgAsync<LedgerDbReplies.AccountLoaded>());
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
         Assert.Null(await _store.LoadAccountAsync("f3b", CancellationToken.None));

@@ -128,6 +128,17 @@ public sealed class AccountOutcomeSpecs : Akka.Hosting.TestKit.TestKit
     }
 
     [Fact]
+    public async Task Should_answer_unavailable_not_unknown_when_the_database_is_closed_before_the_commit()
+    {
+        var account = Account("u7");
+        account.Tell(new GetBalance("u7", null));
+        await ExpectMsgAsync<NotFound>(); // loaded while the database was open
+        await _db.Ask<Resources.ResourceReplies.Closed>(Resources.ResourceCommands.Close.Instance, TimeSpan.FromSeconds(10));
+        account.Tell(Write("u7", LedgerOperation.Deposit, 5, "k"));
+        Assert.IsType<Unavailable>(await ExpectMsgAsync<IAccountReply>()); // the commit was refused unstarted: certainly not applied
+    }
+
+    [Fact]
     public async Task Should_answer_outcome_unknown_when_the_entity_fails_with_a_commit_in_flight()
     {
         var db = CreateTestProbe();

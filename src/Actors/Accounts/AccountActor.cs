@@ -287,8 +287,8 @@ public sealed class AccountActor : UntypedActor, IWithStash
             case LedgerDbReplies.CommitDone done when _inFlight?.CommitId == done.CommitId:
                 OnCommitted(_inFlight, done.Outcome);
                 break;
-            case LedgerDbReplies.CommitExpired e when _inFlight?.CommitId == e.CommitId:
-                _inFlight.ReplyTo.Tell(new Unavailable(_accountId, "the database did not start the commit in time")); // dropped unapplied
+            case LedgerDbReplies.CommitDropped d when _inFlight?.CommitId == d.CommitId:
+                _inFlight.ReplyTo.Tell(new Unavailable(_accountId, d.Reason)); // never started: certainly not applied
                 EnterReady();
                 break;
             case LedgerDbReplies.Unavailable u when _inFlight?.CommitId == u.RequestId:
@@ -359,7 +359,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
     }
 
     /// <summary>Answers and timers that no longer match what the entity waits for: dropped in every state.</summary>
-    private static bool IsLate(object message) => message is LedgerDbReplies.CommitDone or LedgerDbReplies.CommitExpired or LedgerDbReplies.Unavailable
+    private static bool IsLate(object message) => message is LedgerDbReplies.CommitDone or LedgerDbReplies.CommitDropped or LedgerDbReplies.Unavailable
         or LedgerDbReplies.AccountLoaded or SnapshotCacheReplies.Lookup or TimedOut or DelayElapsed or IdleSender.Release;
 
     /// <summary>

@@ -15,7 +15,7 @@ namespace ActorService.Actors.Resources.Db;
 /// flight, writes from every entity queue up, and the next transaction takes up to <c>group-commit.max-batch</c> of
 /// them at once, so one fsync acknowledges many entities. Each entity is answered only after the commit that holds
 /// its write. Transient errors are retried with bounded, jittered backoff (<see cref="Strategies.TransientDbRetry"/>).
-/// Every commit gets exactly one answer: done, failed (outcome unknown) or expired (dropped before it started), and a
+/// Every commit gets exactly one answer: done, failed (outcome unknown) or dropped (never started), and a
 /// load of an account waits for that account's pending commits (<see cref="CommitsInProgress"/>).
 /// On <see cref="ResourceCommands.Close"/> it commits what is queued, then closes the store; anything that arrives
 /// later is refused with <see cref="Unavailable"/>, never with a disposed connection.
@@ -114,17 +114,18 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
 
     private static void Refuse(object message, IActorRef replyTo)
     {
-        var requestId = message switch { Commit c => c.CommitId, LoadAccount l => l.RequestId, _ => 0 };
-        replyTo.Tell(new Unavailable(requestId, "the ledger database is closed: the node is shutting down"));
+        const string closed = "the ledger database is closed: the node is shutting down";
+        if (message is Commit c) replyTo.Tell(new CommitDropped(c.CommitId, closed)); // never started: certainly not applied
+        else replyTo.Tell(new Unavailable(message is LoadAccount l ? l.RequestId : 0, closed));
     }
 
     /// <summary>
     /// Stopped (the node shuts down, or the supervisor replaces a crashed db actor): every request still held gets its
-    /// one answer. Queued commits never started (expired: not applied); the batch in progress has an unknown outcome.
+    /// one answer. Queued commits never started (dropped: not applied); the batch in progress has an unknown outcome.
     /// </summary>
     protected override void PostStop()
     {
-        while (_queue.TryDequeue(out var queued)) queued.ReplyTo.Tell(new CommitExpired(queued.Request.CommitId));
+        while (_queue.TryDequeue(out var queued)) queued.ReplyTo.Tell(new CommitDropped(queued.Request.CommitId, "the ledger db actor stopped first"));
         foreach (var (request, replyTo) in _batch ?? [])
             replyTo.Tell(new Unavailable(request.CommitId, "the ledger db actor stopped while committing"));
         foreach (var (load, replyTo) in _inProgress.Abandon()) Refuse(load, replyTo);
@@ -180,7 +181,7 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
             {
                 // Its entity has given up on it (and told its caller the outcome is unknown): applying it now would
                 // only make that answer come true late. Dropped, it is certainly not applied.
-                item.ReplyTo.Tell(new CommitExpired(item.Request.CommitId));
+                item.ReplyTo.Tell(new CommitDropped(item.Request.CommitId, "the database did not start the commit in time"));
                 Answered(item.Request);
                 continue;
             }

@@ -13,7 +13,7 @@ public static class LedgerDbCommands
     /// Queue a write (or a refusal) for the next group commit. <paramref name="CommitId"/> comes back in the reply, so
     /// an entity can tell it from the replies to earlier commits; entities take it from <see cref="DbRequestIds"/>, unique
     /// in the process. A commit still queued at <paramref name="Deadline"/> (a <see cref="System.Diagnostics.Stopwatch"/>
-    /// timestamp; 0: none) is not started any more: it is answered <see cref="LedgerDbReplies.CommitExpired"/>.
+    /// timestamp; 0: none) is not started any more: it is answered <see cref="LedgerDbReplies.CommitDropped"/>.
     /// </summary>
     public sealed record Commit(long CommitId, PendingWrite Write, long Deadline = 0);
 
@@ -27,8 +27,11 @@ public static class LedgerDbReplies
 
     public sealed record CommitDone(long CommitId, WriteOutcome Outcome);
 
-    /// <summary>The commit was still queued at its deadline and was dropped: it was not applied and never will be.</summary>
-    public sealed record CommitExpired(long CommitId);
+    /// <summary>
+    /// The commit was never started — still queued at its deadline, or the database was closed or its actor stopped
+    /// first — and was dropped: it was not applied and never will be.
+    /// </summary>
+    public sealed record CommitDropped(long CommitId, string Reason);
 
     public sealed record KeysDeleted(int Count);
 
