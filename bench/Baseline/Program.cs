@@ -1,6 +1,6 @@
 using ActorService.Bench.Baseline;
 
-// The bare baseline: the ledger's HTTP contract (shared/API.md) from an in-memory dictionary, nothing else.
+// The bare baseline: the ledger's HTTP contract (docs/api.md) from an in-memory dictionary, nothing else.
 // Usage: ActorService.Bench.Baseline --http-port N
 var port = args.Length == 2 && args[0] == "--http-port" && int.TryParse(args[1], out var p) ? p
     : throw new ArgumentException("usage: ActorService.Bench.Baseline --http-port N");

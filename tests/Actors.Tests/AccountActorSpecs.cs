@@ -35,13 +35,13 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
     }
 
     private IActorRef Account(string id, TimeSpan? passivateAfter = null) =>
-        Sys.ActorOf(AccountActor.Props(id, _db, _cache, LedgerTestBed.Accounts(passivateAfter)));
+        Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(_db, _cache, LedgerTestBed.Accounts(passivateAfter))));
 
     private static ApplyWrite Deposit(string id, long amount, string key, int delayMs = 0) =>
-        new(id, LedgerOperation.Deposit, amount, key, KeyMinted: false, TraceParent: null, delayMs > 0 ? TimeSpan.FromMilliseconds(delayMs) : null);
+        new(id, LedgerOperation.Deposit, amount, key, RequestId: "r-" + key, TraceParent: null, delayMs > 0 ? TimeSpan.FromMilliseconds(delayMs) : null);
 
     private static ApplyWrite Withdraw(string id, long amount, string key) =>
-        new(id, LedgerOperation.Withdraw, amount, key, KeyMinted: false, TraceParent: null);
+        new(id, LedgerOperation.Withdraw, amount, key, RequestId: "r-" + key, TraceParent: null);
 
     /// <summary>Advances the test scheduler until the message arrives: the entity's delay timers run on it.</summary>
     private async Task<T> ExpectAdvancingTime<T>()
@@ -63,7 +63,7 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
         var account = Account("a1");
         account.Tell(Deposit("a1", 130, "k1"));
         var accepted = await ExpectMsgAsync<WriteAccepted>();
-        Assert.Equal(new WriteAccepted("a1", 130, Applied: true), accepted);
+        Assert.Equal(new WriteAccepted("a1", 130, 1, Applied: true), accepted);
         var stored = await _store.LoadAccountAsync("a1", CancellationToken.None);
         Assert.Equal(130, stored?.Balance);
     }
@@ -82,7 +82,7 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
         account.Tell(Deposit("a2", 50, "d1"));
         await ExpectMsgAsync<WriteAccepted>();
         account.Tell(Withdraw("a2", 80, "w1"));
-        Assert.Equal(new InsufficientFunds("a2", 50, 80), await ExpectMsgAsync<InsufficientFunds>());
+        Assert.Equal(new InsufficientFunds("a2", 50, 80, 1), await ExpectMsgAsync<InsufficientFunds>());
         account.Tell(new GetBalance("a2", null));
         Assert.Equal(50, (await ExpectMsgAsync<Balance>()).Value);
     }
@@ -95,8 +95,8 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
         await ExpectMsgAsync<WriteAccepted>();
         account.Tell(Deposit("a3", 5, "other"));
         await ExpectMsgAsync<WriteAccepted>();
-        account.Tell(Deposit("a3", 100, "k"));
-        Assert.Equal(new WriteAccepted("a3", 100, Applied: false), await ExpectMsgAsync<WriteAccepted>());
+        account.Tell(Deposit("a3", 100, "k") with { RequestId = "a-separate-request" });
+        Assert.Equal(new WriteAccepted("a3", 100, 1, Applied: false), await ExpectMsgAsync<WriteAccepted>());
         Assert.Equal(105, (await _store.LoadAccountAsync("a3", CancellationToken.None))!.Balance);
     }
 
@@ -120,12 +120,19 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
         await ExpectMsgAsync<WriteAccepted>();
         await first.GracefulStop(TimeSpan.FromSeconds(5), StopEntity.Instance);
 
-        // A fresh activation never saw key "k": the withdrawal would now be rejected, but the key says it already happened.
+        // A fresh activation never saw key "k": only the database knows it was applied, at version 1 with balance 70.
         var second = Account("a5");
-        second.Tell(new ApplyWrite("a5", LedgerOperation.Deposit, 70, "k", KeyMinted: true, null));
-        Assert.Equal(new WriteAccepted("a5", 70, Applied: true), await ExpectMsgAsync<WriteAccepted>());
-        second.Tell(new GetBalance("a5", null));
-        Assert.Equal(70, (await ExpectMsgAsync<Balance>()).Value);
+        second.Tell(Deposit("a5", 5, "k2"));
+        await ExpectMsgAsync<WriteAccepted>();
+        // The gateway's re-send of the request that applied it (same request id) is still that request: applied.
+        second.Tell(new ApplyWrite("a5", LedgerOperation.Deposit, 70, "k", RequestId: "r-k", TraceParent: null));
+        Assert.Equal(new WriteAccepted("a5", 70, 1, Applied: true), await ExpectMsgAsync<WriteAccepted>());
+        // Another request with the same key (say the client's retry after a lost answer) gets the same outcome, not applied again.
+        var third = Account("a5");
+        third.Tell(new ApplyWrite("a5", LedgerOperation.Deposit, 70, "k", RequestId: "another-request", TraceParent: null));
+        Assert.Equal(new WriteAccepted("a5", 70, 1, Applied: false), await ExpectMsgAsync<WriteAccepted>());
+        third.Tell(new GetBalance("a5", null));
+        Assert.Equal(new Balance("a5", 75, 2), await ExpectMsgAsync<Balance>());
     }
 
     [Fact]
@@ -152,7 +159,7 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
         account.Tell(Deposit("a7", 0, "poison")); // an amount the HTTP layer never lets through
         Assert.IsType<Failed>(await ExpectMsgAsync<Failed>());
         account.Tell(Deposit("a7", 5, "k2"));
-        Assert.Equal(new WriteAccepted("a7", 15, Applied: true), await ExpectMsgAsync<WriteAccepted>());
+        Assert.Equal(new WriteAccepted("a7", 15, 2, Applied: true), await ExpectMsgAsync<WriteAccepted>());
     }
 
     [Fact]
@@ -172,7 +179,7 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
 
         var again = Account("a8");
         again.Tell(Deposit("a8", 10, "over"));
-        Assert.Equal(new BalanceOverflow("a8", long.MaxValue - 5, 10), await ExpectMsgAsync<BalanceOverflow>());
+        Assert.Equal(new BalanceOverflow("a8", long.MaxValue - 5, 10, 10), await ExpectMsgAsync<BalanceOverflow>());
     }
 
     [Fact]
@@ -187,7 +194,7 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
         a.Tell(Deposit("a9", 10, "ka"));
         await ExpectMsgAsync<WriteAccepted>();
         b.Tell(Deposit("a9", 7, "kb")); // b still believes the account is new
-        Assert.Equal(new WriteAccepted("a9", 17, Applied: true), await ExpectMsgAsync<WriteAccepted>());
+        Assert.Equal(new WriteAccepted("a9", 17, 2, Applied: true), await ExpectMsgAsync<WriteAccepted>());
         Assert.Equal(17, (await _store.LoadAccountAsync("a9", CancellationToken.None))!.Balance);
     }
 

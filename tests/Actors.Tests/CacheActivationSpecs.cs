@@ -43,9 +43,9 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
         return new AccountSnapshot(id, balance, version);
     }
 
-    private IActorRef Account(string id, IActorRef? db = null) => Sys.ActorOf(AccountActor.Props(id, db ?? _db, _cache, LedgerTestBed.Accounts()));
+    private IActorRef Account(string id, IActorRef? db = null) => Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(db ?? _db, _cache, LedgerTestBed.Accounts())));
 
-    private static ApplyWrite Write(string id, LedgerOperation op, long amount, string key) => new(id, op, amount, key, KeyMinted: false, TraceParent: null);
+    private static ApplyWrite Write(string id, LedgerOperation op, long amount, string key) => new(id, op, amount, key, RequestId: "r-" + key, TraceParent: null);
 
     [Fact]
     public async Task Should_commit_without_reading_the_database_when_the_cached_snapshot_is_current()
@@ -58,7 +58,7 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
         var commit = await db.ExpectMsgAsync<LedgerDbCommands.Commit>();
         Assert.Equal((2L, 42L), (commit.Write.ExpectedVersion, commit.Write.NewBalance));
         db.Reply(new LedgerDbReplies.CommitDone(commit.CommitId, new WriteOutcome.Committed(3)));
-        Assert.Equal(new WriteAccepted("h1", 42, Applied: true), await ExpectMsgAsync<WriteAccepted>());
+        Assert.Equal(new WriteAccepted("h1", 42, 3, Applied: true), await ExpectMsgAsync<WriteAccepted>());
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
         var truth = await InDatabase("s1", 10, 20, 30);
         await _entries.PutAsync(new AccountSnapshot("s1", 10, 1)); // left behind by a lost cache update
         Account("s1").Tell(new GetBalance("s1", null));
-        Assert.Equal(new Balance("s1", 60), await ExpectMsgAsync<Balance>());
+        Assert.Equal(new Balance("s1", 60, 3), await ExpectMsgAsync<Balance>());
         await AwaitAssertAsync(async () => Assert.Equal(truth, await _entries.GetAsync("s1")), TimeSpan.FromSeconds(5));
     }
 
@@ -77,7 +77,7 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
         await InDatabase("s2", 10, 20);
         await _entries.PutAsync(new AccountSnapshot("s2", 10, 1));
         Account("s2").Tell(Write("s2", LedgerOperation.Deposit, 5, "k"));
-        Assert.Equal(new WriteAccepted("s2", 35, Applied: true), await ExpectMsgAsync<WriteAccepted>());
+        Assert.Equal(new WriteAccepted("s2", 35, 3, Applied: true), await ExpectMsgAsync<WriteAccepted>());
         Assert.Equal(new AccountSnapshot("s2", 35, 3), await _store.LoadAccountAsync("s2", CancellationToken.None));
     }
 
@@ -87,7 +87,7 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
         await InDatabase("s3", 5, 95);
         await _entries.PutAsync(new AccountSnapshot("s3", 5, 1));
         Account("s3").Tell(Write("s3", LedgerOperation.Withdraw, 50, "k"));
-        Assert.Equal(new WriteAccepted("s3", 50, Applied: true), await ExpectMsgAsync<WriteAccepted>());
+        Assert.Equal(new WriteAccepted("s3", 50, 3, Applied: true), await ExpectMsgAsync<WriteAccepted>());
     }
 
     [Fact]
@@ -104,10 +104,10 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
     {
         await InDatabase("silent", 12);
         var silentCache = CreateTestProbe(); // e.g. a cache actor that crashed and lost the request while restarting
-        var account = Sys.ActorOf(AccountActor.Props("silent", _db, silentCache.Ref, LedgerTestBed.Accounts()));
+        var account = Sys.ActorOf(AccountProps.For("silent", new AccountEnvironment(_db, silentCache.Ref, LedgerTestBed.Accounts())));
         account.Tell(new GetBalance("silent", null));
         await silentCache.ExpectMsgAsync<SnapshotCacheCommands.Get>();
-        Assert.Equal(new Balance("silent", 12), await ExpectMsgAsync<Balance>(TimeSpan.FromSeconds(5)));
+        Assert.Equal(new Balance("silent", 12, 1), await ExpectMsgAsync<Balance>(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
     {
         await _entries.PutAsync(new AccountSnapshot("ahead", 500, 9));
         Account("ahead").Tell(Write("ahead", LedgerOperation.Deposit, 7, "k"));
-        Assert.Equal(new WriteAccepted("ahead", 7, Applied: true), await ExpectMsgAsync<WriteAccepted>());
+        Assert.Equal(new WriteAccepted("ahead", 7, 1, Applied: true), await ExpectMsgAsync<WriteAccepted>());
         Assert.Equal(new AccountSnapshot("ahead", 7, 1), await _store.LoadAccountAsync("ahead", CancellationToken.None));
     }
 }

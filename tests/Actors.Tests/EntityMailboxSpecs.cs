@@ -44,10 +44,10 @@ public sealed class EntityMailboxSpecs : Akka.Hosting.TestKit.TestKit
     }
 
     private IActorRef Account(string id) =>
-        Sys.ActorOf(AccountActor.Props(id, _db, _cache, LedgerTestBed.Accounts()).WithMailbox(EntityMailbox.ConfigPath));
+        Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(_db, _cache, LedgerTestBed.Accounts())).WithMailbox(EntityMailbox.ConfigPath));
 
     private static ApplyWrite Deposit(string id, long amount, string key, int delayMs = 0) =>
-        new(id, LedgerOperation.Deposit, amount, key, KeyMinted: false, TraceParent: null, delayMs > 0 ? TimeSpan.FromMilliseconds(delayMs) : null);
+        new(id, LedgerOperation.Deposit, amount, key, RequestId: "r-" + key, TraceParent: null, delayMs > 0 ? TimeSpan.FromMilliseconds(delayMs) : null);
 
     private Task DepthReaches(long expected, string what) =>
         AwaitConditionAsync(() => Task.FromResult(LedgerMetrics.EntityMailboxDepth == expected), TimeSpan.FromSeconds(5),

@@ -35,10 +35,10 @@ public abstract class GroupCommitSpecs(LedgerBackend backend) : Akka.Hosting.Tes
         listener.Start();
 
         var accounts = Enumerable.Range(0, Accounts)
-            .Select(i => Sys.ActorOf(AccountActor.Props($"g{i}", db, cache, LedgerTestBed.Accounts()))).ToList();
+            .Select(i => Sys.ActorOf(AccountProps.For($"g{i}", new AccountEnvironment(db, cache, LedgerTestBed.Accounts())))).ToList();
         // Every entity gets all its writes at once: while one transaction commits, the others' writes queue up.
         var asks = accounts.SelectMany((a, i) => Enumerable.Range(1, WritesPerAccount).Select(w =>
-            a.Ask<IAccountReply>(new ApplyWrite($"g{i}", LedgerOperation.Deposit, w, $"k{w}", KeyMinted: false, TraceParent: null), TimeSpan.FromSeconds(60))))
+            a.Ask<IAccountReply>(new ApplyWrite($"g{i}", LedgerOperation.Deposit, w, $"k{w}", RequestId: $"r{w}", TraceParent: null), TimeSpan.FromSeconds(60))))
             .ToList();
         var replies = await Task.WhenAll(asks);
         var closed = await db.Ask<ResourceReplies.Closed>(ResourceCommands.Close.Instance, TimeSpan.FromSeconds(30));

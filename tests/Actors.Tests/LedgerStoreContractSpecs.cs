@@ -17,7 +17,10 @@ public abstract class LedgerStoreContractSpecs(LedgerBackend backend) : IAsyncLi
     public async ValueTask DisposeAsync() => await Store.DisposeAsync();
 
     private static PendingWrite Deposit(string id, long amount, string key, long expectedVersion, long basis) =>
-        new(id, LedgerOperation.Deposit, amount, key, expectedVersion, basis + amount);
+        new(id, LedgerOperation.Deposit, amount, key, expectedVersion, basis + amount, RequestId: "req-" + key);
+
+    private static PendingWrite RefusedWithdrawal(string id, long amount, string key, long expectedVersion, long balance) =>
+        new(id, LedgerOperation.Withdraw, amount, key, expectedVersion, balance, RequestId: "req-" + key, Result: WriteResult.InsufficientFunds);
 
     private async Task<long> Backlog() => await Store.Outbox().CountUnshippedAsync(None);
 
@@ -38,10 +41,63 @@ public abstract class LedgerStoreContractSpecs(LedgerBackend backend) : IAsyncLi
         await Store.CommitAsync([Deposit("c2", 25, "k", 0, 0)], None);
         var repeat = await Store.CommitAsync([Deposit("c2", 25, "k", 1, 25)], None);
         var duplicate = Assert.IsType<WriteOutcome.Duplicate>(repeat[0]);
-        Assert.Equal(new StoredWrite(LedgerOperation.Deposit, 25, 25), duplicate.Original);
+        var original = new StoredWrite(LedgerOperation.Deposit, 25, WriteResult.Applied, 25, 1, "req-k");
+        Assert.Equal(original, duplicate.Original);
         Assert.Equal(new AccountSnapshot("c2", 25, 1), duplicate.Current);
         Assert.Equal(1, await Backlog());
-        Assert.Equal(new StoredWrite(LedgerOperation.Deposit, 25, 25), await Store.FindWriteAsync("c2", "k", None));
+        Assert.Equal(original, await Store.FindWriteAsync("c2", "k", None));
+    }
+
+    [Fact]
+    public async Task Should_record_a_refusal_with_its_key_and_change_nothing_when_the_basis_stands()
+    {
+        await Store.CommitAsync([Deposit("r1", 10, "d", 0, 0)], None);
+        var refused = await Store.CommitAsync([RefusedWithdrawal("r1", 100, "K", 1, 10)], None);
+        Assert.Equal(new WriteOutcome.Committed(1), refused[0]); // recorded; the account stays at version 1
+        Assert.Equal(new AccountSnapshot("r1", 10, 1), await Store.LoadAccountAsync("r1", None));
+        Assert.Equal(1, await Backlog()); // no event: nothing happened to the account
+        var stored = new StoredWrite(LedgerOperation.Withdraw, 100, WriteResult.InsufficientFunds, 10, 1, "req-K");
+        Assert.Equal(stored, await Store.FindWriteAsync("r1", "K", None));
+
+        // Money arrives; the same key still answers with the refusal, and nothing is withdrawn.
+        await Store.CommitAsync([Deposit("r1", 1000, "d2", 1, 10)], None);
+        var repeat = await Store.CommitAsync([new PendingWrite("r1", LedgerOperation.Withdraw, 100, "K", 2, 910, "another")], None);
+        Assert.Equal(new WriteOutcome.Duplicate(stored, new AccountSnapshot("r1", 1010, 2)), repeat[0]);
+        Assert.Equal(new AccountSnapshot("r1", 1010, 2), await Store.LoadAccountAsync("r1", None));
+    }
+
+    [Fact]
+    public async Task Should_answer_conflict_and_keep_the_key_free_when_a_refusal_was_decided_on_an_old_state()
+    {
+        await Store.CommitAsync([Deposit("r2", 10, "a", 0, 0)], None);
+        await Store.CommitAsync([Deposit("r2", 500, "b", 1, 10)], None);
+        var stale = await Store.CommitAsync([RefusedWithdrawal("r2", 100, "K", 1, 10)], None);
+        Assert.Equal(new WriteOutcome.VersionConflict(new AccountSnapshot("r2", 510, 2)), stale[0]);
+        Assert.Null(await Store.FindWriteAsync("r2", "K", None));
+    }
+
+    [Fact]
+    public async Task Should_record_a_refusal_on_an_account_never_written_only_while_it_does_not_exist()
+    {
+        var onNothing = await Store.CommitAsync([RefusedWithdrawal("r3", 5, "K1", 0, 0)], None);
+        Assert.Equal(new WriteOutcome.Committed(0), onNothing[0]);
+        Assert.Null(await Store.LoadAccountAsync("r3", None));
+        Assert.Equal(new StoredWrite(LedgerOperation.Withdraw, 5, WriteResult.InsufficientFunds, 0, 0, "req-K1"), await Store.FindWriteAsync("r3", "K1", None));
+
+        await Store.CommitAsync([Deposit("r3", 3, "d", 0, 0)], None);
+        var stale = await Store.CommitAsync([RefusedWithdrawal("r3", 5, "K2", 0, 0)], None); // decided before the deposit
+        Assert.Equal(new WriteOutcome.VersionConflict(new AccountSnapshot("r3", 3, 1)), stale[0]);
+    }
+
+    [Fact]
+    public async Task Should_record_an_overflow_refusal_with_its_key()
+    {
+        await Store.CommitAsync([new PendingWrite("r4", LedgerOperation.Deposit, 1, "seed", 0, long.MaxValue - 5)], None);
+        var refused = await Store.CommitAsync(
+            [new PendingWrite("r4", LedgerOperation.Deposit, 10, "over", 1, long.MaxValue - 5, "req", WriteResult.BalanceOverflow)], None);
+        Assert.Equal(new WriteOutcome.Committed(1), refused[0]);
+        Assert.Equal(new StoredWrite(LedgerOperation.Deposit, 10, WriteResult.BalanceOverflow, long.MaxValue - 5, 1, "req"),
+            await Store.FindWriteAsync("r4", "over", None));
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class ShardHandOffSpecs : Akka.Hosting.TestKit.TestKit
 
         // Ten slow writes queue behind each other in the entity; then the region hands its shards off.
         for (var i = 1; i <= 10; i++)
-            region.Tell(new AccountCommands.ApplyWrite("h1", LedgerOperation.Deposit, i, $"k{i}", false, null, TimeSpan.FromMilliseconds(100)), client.Ref);
+            region.Tell(new AccountCommands.ApplyWrite("h1", LedgerOperation.Deposit, i, $"k{i}", $"r{i}", null, TimeSpan.FromMilliseconds(100)), client.Ref);
         client.Watch(region);
         region.Tell(GracefulShutdown.Instance, client.Ref);
 

@@ -37,7 +37,7 @@ public sealed class ShardPassivationSpecs : Akka.Hosting.TestKit.TestKit
     {
         var region = await ActorRegistry.GetAsync<AccountRegion>();
         var client = CreateTestProbe();
-        region.Tell(new AccountCommands.ApplyWrite("p1", LedgerOperation.Deposit, 5, "k1", false, null), client.Ref);
+        region.Tell(new AccountCommands.ApplyWrite("p1", LedgerOperation.Deposit, 5, "k1", "r1", null), client.Ref);
         Assert.Equal(5, (await client.ExpectMsgAsync<WriteAccepted>(TimeSpan.FromSeconds(10))).Balance);
         var first = client.LastSender;
 

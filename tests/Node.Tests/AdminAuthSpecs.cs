@@ -11,7 +11,7 @@ namespace ActorService.Node.Tests;
 /// </summary>
 public sealed class AdminAuthSpecs(SingleNodeFixture fixture) : IClassFixture<SingleNodeFixture>
 {
-    private const string ProblemPrefix = "https://actorservice.dev/problems/";
+    private const string ProblemPrefix = "/problems/";
 
     public static TheoryData<string, string?> MissingOrMalformed => new()
     {

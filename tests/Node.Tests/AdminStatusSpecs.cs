@@ -9,7 +9,7 @@ namespace ActorService.Node.Tests;
 public sealed class AdminStatusSpecs(SingleNodeFixture fixture) : IClassFixture<SingleNodeFixture>
 {
     private HttpClient Http => fixture.Node.Http;
-    private const string ProblemPrefix = "https://actorservice.dev/problems/";
+    private const string ProblemPrefix = "/problems/";
 
     [Fact]
     public async Task Should_refuse_status_with_a_problem_when_the_token_is_missing_or_wrong()

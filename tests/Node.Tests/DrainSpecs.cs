@@ -82,7 +82,7 @@ public sealed class DrainSpecs
 
         Assert.Equal(1, connections); // the same kept-alive connection carried both requests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Status);
-        Assert.Equal("https://actorservice.dev/problems/draining", refused.ProblemType);
+        Assert.Equal("/problems/draining", refused.ProblemType);
         Assert.NotNull(refused.Response.Headers.RetryAfter);
         Assert.True(refused.Response.Headers.ConnectionClose, "503 during drain must carry Connection: close");
         Assert.Equal(ExitCodes.Clean, await node.WaitForExitAsync(ExitWithin));
@@ -183,7 +183,7 @@ public sealed class DrainSpecs
     }
 
     [Fact]
-    public async Task Should_cancel_remaining_requests_with_503_when_the_request_deadline_passes()
+    public async Task Should_cancel_a_request_still_running_at_the_request_deadline_with_503_when_the_deadline_passes()
     {
         // The deadline is the backstop for requests that outlive http.request-timeout (a slow body, a queue): the
         // /test/hold hook is one. The timing rules want drain.request-deadline ≥ http.request-timeout, hence both 1 s.
@@ -195,7 +195,7 @@ public sealed class DrainSpecs
         var answer = await stuck;
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
-        Assert.Equal("https://actorservice.dev/problems/drain-deadline", (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+        Assert.Equal("/problems/drain-deadline", (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
         Assert.NotNull(answer.Headers.RetryAfter);
         Assert.Equal(ExitCodes.DeadlineHit, await node.WaitForExitAsync(ExitWithin));
         Assert.Equal("1", Report(node).Phases.Single(p => p.Name == "service-requests-done").Counts["cancelledAtDeadline"].ToString());

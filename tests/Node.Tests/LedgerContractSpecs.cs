@@ -6,12 +6,12 @@ using Xunit;
 
 namespace ActorService.Node.Tests;
 
-/// <summary>Every row and every error of shared/API.md, against a real node over HTTP, on each storage backend.</summary>
+/// <summary>Every row and every error of docs/api.md, against a real node over HTTP, on each storage backend.</summary>
 public abstract class LedgerContractSpecs(SingleNodeFixture fixture)
 {
     private HttpClient Http => fixture.Node.Http;
     private static string NewId() => "acc-" + Guid.NewGuid().ToString("N")[..12];
-    private const string ProblemPrefix = "https://actorservice.dev/problems/";
+    private const string ProblemPrefix = "/problems/";
 
     [Fact]
     public async Task Should_create_and_credit_the_account_when_depositing()
@@ -32,7 +32,7 @@ public abstract class LedgerContractSpecs(SingleNodeFixture fixture)
         await Http.Deposit(id, 42);
         var read = await Http.GetAccount(id);
         Assert.Equal(HttpStatusCode.OK, read.Status);
-        Assert.Equal($"{{\"id\":\"{id}\",\"balance\":42}}", read.Body.GetRawText());
+        Assert.Equal($"{{\"id\":\"{id}\",\"balance\":42,\"version\":1}}", read.Body.GetRawText());
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public abstract class LedgerContractSpecs(SingleNodeFixture fixture)
     {
         var answer = await Http.Deposit(NewId(), 1);
         var key = Assert.Single(answer.Response.Headers.GetValues("Idempotency-Key"));
-        Assert.StartsWith("~", key);
+        Assert.StartsWith("auto-", key);
     }
 
     private const string Json = "application/json";

@@ -14,7 +14,7 @@ namespace ActorService.Node.Tests;
 /// </summary>
 public sealed class OverloadSpecs
 {
-    private const string ProblemPrefix = "https://actorservice.dev/problems/";
+    private const string ProblemPrefix = "/problems/";
     private const string AdminToken = "overload-admin-token-0123456789abcdef";
 
     [Fact]

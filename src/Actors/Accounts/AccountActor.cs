@@ -1,14 +1,10 @@
+using System.Diagnostics;
 using ActorService.Actors.Diagnostics;
 using ActorService.Actors.Resources.Cache;
 using ActorService.Actors.Resources.Db;
-using ActorService.Actors.Settings;
-using ActorService.Actors.Tracing;
 using Akka.Actor;
-using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
-using Akka.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using static ActorService.Actors.Accounts.AccountCommands;
 using static ActorService.Actors.Accounts.AccountReplies;
 using Unavailable = ActorService.Actors.Accounts.AccountReplies.Unavailable;
@@ -17,75 +13,61 @@ namespace ActorService.Actors.Accounts;
 
 /// <summary>
 /// One account, as an Orleans-style virtual actor: Cluster Sharding activates it on its first message anywhere in
-/// the cluster, it loads its state from the database, handles one command at a time (so balances never race) and is
-/// passivated by its shard after <c>accounts.passivate-after</c> idle.
+/// the cluster, it loads its state, handles one command at a time (so balances never race) and is passivated by its
+/// shard after <c>accounts.passivate-after</c> idle. Its decisions (balances, keys, overflow, versions) are
+/// <see cref="AccountRules"/>; it carries them out and tells every caller which kind of answer it got: applied,
+/// certainly not applied, or unknown (<see cref="AccountReplies"/>).
 /// <para>
 /// A write is answered only after the group commit that holds it; meanwhile further writes and the stop message are
-/// stashed (reads are answered from committed state), so a hand-off or passivation processes every queued command
-/// before the entity stops. It is an <see cref="UntypedActor"/> on purpose: a million of them must be cheap, and
-/// <c>ReceiveActor</c> allocates handler tables per instance and per <c>Become</c>. For the same reason its state is a
-/// field read by one switch rather than <c>Become</c> (which allocates a closure per call, twice per write), and idle
-/// passivation is left to the shard (one timestamp per entity) rather than a receive timeout, which Akka re-schedules
-/// on the scheduler's timer wheel after every message: bench/ measured those cancelled timers surviving into gen 1 at
-/// 27,000 reads/s and gen-0 collections pausing the node for 100–300 ms each.
+/// stashed, so a hand-off or passivation processes every queued command before the entity stops. It is an
+/// <see cref="UntypedActor"/> with its state in a field read by one switch, and leaves idle passivation to the shard:
+/// a million of them must be cheap (<c>ReceiveActor</c> and <c>Become</c> allocate handler tables and closures, and
+/// bench/ measured receive-timeout timers surviving into gen 1 and pausing the node).
 /// </para>
 /// <para>
-/// Activation asks the snapshot cache first. A cached snapshot is only a <em>basis</em>, never the truth: the entity
-/// may decide a write on it, because the database applies that write only if the account still has exactly that
-/// version and balance (otherwise it answers with the current row and the entity re-decides); but before it answers
-/// a read, or rejects a write (insufficient funds, overflow), it loads the account from the database. So a cache hit
-/// saves the activation's database read for the common "activate, then write" case, and a stale or missing entry
-/// costs one extra round trip, never a wrong answer.
+/// Activation asks the snapshot cache first. A cached snapshot is only a <em>basis</em>, never the truth: a write may
+/// be decided on it, because the database records the decision (a balance change, or a refusal with its key) only if
+/// the account still has exactly that version and balance (otherwise the entity decides again on the current row);
+/// but a read is answered only from state the database confirmed, and while any cluster member is unreachable only
+/// from a load that started after the read arrived (<see cref="ReachabilitySignal"/>).
 /// </para>
 /// </summary>
 public sealed class AccountActor : UntypedActor, IWithStash
 {
-    /// <summary>The largest single amount the API accepts; the entity re-checks it because it trusts no caller.</summary>
-    public const long MaxAmount = 1_000_000_000;
-    private const int MaxConflictRetries = 3;
+    /// <summary>The largest single amount the API accepts (<see cref="AccountRules.MaxAmount"/>; the HTTP layer reads it here).</summary>
+    public const long MaxAmount = AccountRules.MaxAmount;
     // The cache actor answers within cache.read-timeout; this only covers a reply lost while it restarts.
     private static readonly TimeSpan CacheWait = TimeSpan.FromSeconds(1);
-    private const long CacheLookupId = -2;
 
-    private sealed record InFlight(ApplyWrite Command, IActorRef ReplyTo, long CommitId, long NewBalance, int Attempt);
-    private sealed record CheckingKey(ApplyWrite Command, IActorRef ReplyTo, IAccountReply RejectionIfUnused);
-    private sealed record TimedOut(long CommitId);
+    /// <summary>A write being committed. <see cref="Sent"/>: its commit left for the database (before that nothing can be applied).</summary>
+    private sealed record InFlight(ApplyWrite Command, IActorRef ReplyTo, long CommitId, PendingWrite Write, int Attempt) { public bool Sent { get; set; } }
+
+    private sealed record TimedOut(long RequestId);
     private sealed record DelayElapsed(long CommitId);
 
     private enum State : byte { Loading, Ready, Committing, Unusable }
 
-    /// <summary>Sent to itself without a sender after a read, so the cell stops holding the reader's reply actor.</summary>
-    private sealed class ReleaseSender
-    {
-        public static readonly ReleaseSender Instance = new();
-    }
-
     private readonly string _accountId;
-    private readonly IActorRef _db;
-    private readonly IActorRef _cache;
-    private readonly AccountSettings _settings;
-    private readonly ILogger _logger;
-    private long _balance;
-    private long _version; // 0: never written
+    private readonly AccountEnvironment _env;
+    private AccountState _account;
     private bool _verified = true; // false while the state is a cached snapshot the database has not confirmed yet
     private bool _awaitingCache;
     private AccountSnapshot? _cachedBasis;
-    private long _commitSeq;
+    private long _loadId; // the cache lookup or load in progress: its answers and timeout carry this id (DbRequestIds)
+    private List<IActorRef>? _readers; // reads answered by the load in progress, which started after they arrived
     private RecentWrites? _recent;
     private InFlight? _inFlight;
-    private CheckingKey? _checking;
     private ICancelable? _timeout;
     private int _stashed; // mirrored into LedgerMetrics, so the node knows how many commands wait in entities
     private State _state;
     private string? _unusableReason;
 
-    public AccountActor(string accountId, IActorRef db, IActorRef cache, AccountSettings settings, ILogger logger)
+    /// <param name="accountId">The account; null in a shard region, where it is the actor's name (sharding's escaped entity id).</param>
+    /// <param name="environment">What all entities of the node share.</param>
+    public AccountActor(string? accountId, AccountEnvironment environment)
     {
-        _accountId = accountId;
-        _db = db;
-        _cache = cache;
-        _settings = settings;
-        _logger = logger;
+        _accountId = accountId ?? Uri.UnescapeDataString(Self.Path.Name);
+        _env = environment;
     }
 
     public IStash Stash { get; set; } = null!;
@@ -98,44 +80,29 @@ public sealed class AccountActor : UntypedActor, IWithStash
 
     /// <summary>
     /// Normally an entity stops with nothing pending (StopEntity waits behind its queue). If sharding stops it anyway
-    /// (the hand-off stopper's deadline), every command it still held is answered "unavailable" at once, so the
-    /// HTTP layer retries it at the entity's new home instead of waiting for an Ask timeout.
+    /// (the hand-off stopper's deadline), every command it still held is answered at once (<see cref="AbandonedCommands"/>).
     /// </summary>
     protected override void PostStop()
     {
         _timeout?.Cancel();
         LedgerMetrics.EntityStashChanged(-_stashed); // the stash is cleared below: its commands leave the count
         _stashed = 0;
-        var abandoned = 0;
-        var unavailable = new Unavailable(_accountId, "the account was stopped before it could process this command");
-        foreach (var envelope in Stash.ClearStash())
-        {
-            if (envelope.Message is not (ApplyWrite or GetBalance)) continue;
-            envelope.Sender.Tell(unavailable);
-            abandoned++;
-        }
-        if (_inFlight is not null || _checking is not null)
-        {
-            (_inFlight?.ReplyTo ?? _checking!.ReplyTo).Tell(unavailable);
-            abandoned++;
-        }
+        var abandoned = AbandonedCommands.AnswerOnStop(_accountId, Stash.ClearStash(), _inFlight?.ReplyTo, _inFlight?.Sent == true, _readers);
         if (abandoned > 0)
         {
-            _logger.LogWarning("Account {AccountId} stopped with {Count} commands pending; answered them 'unavailable' so they are retried", _accountId, abandoned);
+            _env.Logger.LogWarning("Account {AccountId} stopped with {Count} commands pending; answered them so they are retried", _accountId, abandoned);
             LedgerMetrics.EntityCommandsAbandoned(abandoned);
         }
         LedgerMetrics.EntityStopped();
     }
 
-    /// <summary>A write or key check waiting on the database gets an answer before the restart (the failing command itself is answered where it threw).</summary>
+    /// <summary>A write waiting on the database gets an answer before the restart (the failing command itself is answered where it threw).</summary>
     protected override void PreRestart(Exception reason, object message)
     {
-        _logger.LogError(reason, "Account {AccountId} failed on {Message}; restarting and reloading its state", _accountId, message.GetType().Name);
-        var failed = new Failed(_accountId, "the account actor failed and was restarted");
-        _inFlight?.ReplyTo.Tell(failed);
-        _checking?.ReplyTo.Tell(failed);
+        _env.Logger.LogError(reason, "Account {AccountId} failed on {Message}; restarting and reloading its state", _accountId, message.GetType().Name);
+        if (_inFlight is { } w) w.ReplyTo.Tell(AbandonedCommands.ForWriteInProgress(_accountId, w.Sent, failed: true));
+        AnswerReaders(new Unavailable(_accountId, "the account actor failed and was restarted"));
         _inFlight = null;
-        _checking = null;
         UnstashAll(); // the new incarnation processes what this one had stashed
         base.PreRestart(reason, message);
     }
@@ -158,17 +125,22 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         _state = State.Loading;
         _awaitingCache = true;
-        _cache.Tell(new SnapshotCacheCommands.Get(_accountId));
-        _timeout?.Cancel();
-        _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(CacheWait, Self, new TimedOut(CacheLookupId), Self);
+        _loadId = DbRequestIds.Next();
+        _env.Cache.Tell(new SnapshotCacheCommands.Get(_accountId));
+        Schedule(CacheWait, new TimedOut(_loadId));
     }
 
+    /// <summary>
+    /// Loads the account from the database. The db actor runs the load only after every commit this node sent for the
+    /// account was answered, so after a commit with an unknown outcome the loaded state includes it, or it never happens.
+    /// </summary>
     private void BeginLoading()
     {
         _awaitingCache = false;
         _state = State.Loading;
-        _db.Tell(new LedgerDbCommands.LoadAccount(_accountId));
-        StartTimeout(0);
+        _loadId = DbRequestIds.Next();
+        _env.Db.Tell(new LedgerDbCommands.LoadAccount(_accountId, _loadId));
+        Schedule(_env.Settings.CommitTimeout, new TimedOut(_loadId));
     }
 
     private void Loading(object message)
@@ -178,59 +150,52 @@ public sealed class AccountActor : UntypedActor, IWithStash
             case SnapshotCacheReplies.Lookup { Snapshot: { } cached } when _awaitingCache:
                 _awaitingCache = false;
                 LedgerMetrics.CacheLookup("hit");
-                _balance = cached.Balance;
-                _version = cached.Version;
+                _account = AccountState.From(cached);
                 _cachedBasis = cached;
                 _verified = false;
                 EnterReady();
                 break;
             case SnapshotCacheReplies.Lookup when _awaitingCache:
-            case TimedOut { CommitId: CacheLookupId } when _awaitingCache:
+            case TimedOut t when _awaitingCache && t.RequestId == _loadId:
                 LedgerMetrics.CacheLookup("miss");
                 BeginLoading();
                 break;
-            case LedgerDbReplies.AccountLoaded loaded when !_awaitingCache:
-                AdoptTruth(loaded.Snapshot);
-                if (loaded.Snapshot is not null) _cache.Tell(new SnapshotCacheCommands.Put(loaded.Snapshot));
+            case LedgerDbReplies.AccountLoaded loaded when !_awaitingCache && loaded.RequestId == _loadId:
+                AdoptTruth(AccountState.From(loaded.Snapshot));
+                SnapshotCacheSync.Loaded(_env, loaded.Snapshot);
+                AnswerReaders(AccountRules.Read(_accountId, _account));
                 EnterReady();
                 break;
-            case LedgerDbReplies.Unavailable u when u.CommitId == 0:
+            case LedgerDbReplies.Unavailable u when !_awaitingCache && u.RequestId == _loadId:
                 GiveUp(u.Reason);
                 break;
-            case TimedOut { CommitId: 0 }:
+            case TimedOut t when !_awaitingCache && t.RequestId == _loadId:
                 GiveUp("loading the account timed out");
                 break;
-            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or TimedOut or DelayElapsed or LedgerDbReplies.WriteFound
-                or LedgerDbReplies.AccountLoaded or SnapshotCacheReplies.Lookup or ReleaseSender:
-                break; // late answers to an earlier incarnation's requests
+            case var late when IsLate(late):
+                break; // an answer to a request this entity (or an earlier incarnation) already gave up on
             default:
                 StashCommand();
                 break;
         }
     }
 
-    /// <summary>The database cannot load us: answer everything queued, then ask the shard to stop us.</summary>
+    /// <summary>The database cannot load us: answer everything queued (nothing of it was processed), then ask the shard to stop us.</summary>
     private void GiveUp(string reason)
     {
         _timeout?.Cancel();
-        _logger.LogWarning("Account {AccountId} cannot load its state: {Reason}; passivating", _accountId, reason);
+        _env.Logger.LogWarning("Account {AccountId} cannot load its state: {Reason}; passivating", _accountId, reason);
         _state = State.Unusable;
         _unusableReason = reason;
+        AnswerReaders(new Unavailable(_accountId, reason));
         UnstashAll();
         Context.Parent.Tell(new Passivate(StopEntity.Instance));
     }
 
     private void Unusable(object message)
     {
-        switch (message)
-        {
-            case ApplyWrite or GetBalance:
-                Sender.Tell(new Unavailable(_accountId, _unusableReason ?? "the account is unusable"));
-                break;
-            case StopEntity:
-                Context.Stop(Self);
-                break;
-        }
+        if (message is ApplyWrite or GetBalance) Sender.Tell(new Unavailable(_accountId, _unusableReason ?? "the account is unusable"));
+        else if (message is StopEntity) Context.Stop(Self);
     }
 
     // ---- Ready: one command at a time ----
@@ -240,7 +205,6 @@ public sealed class AccountActor : UntypedActor, IWithStash
         _timeout?.Cancel();
         _timeout = null; // an idle entity keeps no timer object alive: a million of them must stay small
         _inFlight = null;
-        _checking = null;
         _state = State.Ready;
         UnstashAll();
     }
@@ -249,17 +213,14 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         switch (message)
         {
-            case GetBalance when !_verified:
-            case ApplyWrite write0 when !_verified && WouldReject(write0):
-                // Only the database may say what the balance is, or that a write cannot be applied.
-                Stash.Stash();
+            case GetBalance when MustVerifyReads:
+                // Only the database may say what the balance is: answered by a load that starts now, after the read came.
+                (_readers ??= new List<IActorRef>(1)).Add(Sender);
                 BeginLoading();
                 break;
-            case GetBalance get:
-                ReplyBalance(get);
-                ReleaseSenderWhenIdle();
-                break;
-            case ReleaseSender:
+            case GetBalance:
+                Sender.Tell(AccountRules.Read(_accountId, _account));
+                IdleSender.ReleaseWhenIdle(Context);
                 break;
             case ApplyWrite write:
                 try
@@ -268,112 +229,57 @@ public sealed class AccountActor : UntypedActor, IWithStash
                 }
                 catch (Exception)
                 {
-                    Sender.Tell(new Failed(_accountId, "the account actor failed and was restarted"));
+                    Sender.Tell(AbandonedCommands.ForWriteInProgress(_accountId, _inFlight?.Sent == true, failed: true));
+                    _inFlight = null; // answered here, not again in PreRestart
                     throw;
                 }
                 break;
             case StopEntity:
                 Context.Stop(Self);
                 break;
-            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or LedgerDbReplies.AccountLoaded or LedgerDbReplies.WriteFound or TimedOut or DelayElapsed
-                or SnapshotCacheReplies.Lookup:
-                break; // late answers to requests this entity already gave up on
+            case var late when IsLate(late):
+                break;
             default:
                 Unhandled(message);
                 break;
         }
     }
 
-    private bool WouldReject(ApplyWrite cmd) =>
-        cmd.Amount is >= 1 and <= MaxAmount &&
-        (cmd.Operation == LedgerOperation.Withdraw ? _balance < cmd.Amount : _balance > long.MaxValue - cmd.Amount);
-
-    private void ReplyBalance(GetBalance get) =>
-        Sender.Tell(_version == 0 ? new NotFound(_accountId) : new Balance(_accountId, _balance));
-
-    /// <summary>
-    /// Akka keeps the sender of the last message in the actor cell until the next message arrives. After a read that is
-    /// the Ask's temporary reply actor, with its task and the reply: about 250 B kept by every idle entity, and a
-    /// reference from an old object to a young one that made each collection promote the last reply of every entity
-    /// read since (bench/ measured gen-1 collections every 0.3 s on reads because of it). A message without a sender
-    /// replaces it; it is only sent when nothing else is queued, when it costs a dequeue in the same mailbox run.
-    /// </summary>
-    private void ReleaseSenderWhenIdle()
-    {
-        if (Context is ActorCell { Mailbox.MessageQueue.HasMessages: false }) Self.Tell(ReleaseSender.Instance, ActorRefs.NoSender);
-    }
-
     private void HandleWrite(ApplyWrite cmd, IActorRef replyTo, int attempt)
     {
-        // The HTTP layer validated these; a command that breaks them is a bug upstream, i.e. a poison message.
-        if (cmd.Amount is < 1 or > MaxAmount) throw new ArgumentOutOfRangeException(nameof(cmd), cmd.Amount, "amount outside 1..1,000,000,000");
-        if (string.IsNullOrEmpty(cmd.IdempotencyKey)) throw new ArgumentException("a write needs an idempotency key", nameof(cmd));
-
-        if (_recent is not null && _recent.TryGet(cmd.IdempotencyKey, out var prior))
+        StoredWrite? known = null;
+        _recent?.TryGet(cmd.IdempotencyKey, out known);
+        switch (AccountRules.Decide(_account, cmd, known))
         {
-            replyTo.Tell(Repeat(cmd, prior));
-            return;
-        }
-
-        long newBalance;
-        if (cmd.Operation == LedgerOperation.Withdraw)
-        {
-            if (_balance < cmd.Amount)
-            {
-                CheckKeyBeforeRejecting(cmd, replyTo, new InsufficientFunds(_accountId, _balance, cmd.Amount));
+            case WriteDecision.Answer answer:
+                replyTo.Tell(answer.Reply);
+                if (answer.Reply is WriteAccepted) LedgerMetrics.WriteFinished("repeat");
                 return;
-            }
-            newBalance = _balance - cmd.Amount;
-        }
-        else
-        {
-            if (_balance > long.MaxValue - cmd.Amount)
-            {
-                CheckKeyBeforeRejecting(cmd, replyTo, new BalanceOverflow(_accountId, _balance, cmd.Amount));
+            case WriteDecision.Commit commit:
+                var w = _inFlight = new InFlight(cmd, replyTo, DbRequestIds.Next(), commit.Write, attempt);
+                _state = State.Committing;
+                if (attempt == 1 && cmd.ProcessingDelay is { } delay && delay > TimeSpan.Zero) Schedule(delay, new DelayElapsed(w.CommitId));
+                else SendCommit(w);
                 return;
-            }
-            newBalance = _balance + cmd.Amount;
         }
-
-        var commitId = ++_commitSeq;
-        _inFlight = new InFlight(cmd, replyTo, commitId, newBalance, attempt);
-        _state = State.Committing;
-        if (cmd.ProcessingDelay is { } delay && delay > TimeSpan.Zero)
-        {
-            _timeout?.Cancel();
-            _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, new DelayElapsed(commitId), Self);
-        }
-        else
-            SendCommit(_inFlight);
     }
 
     private void SendCommit(InFlight w)
     {
-        _db.Tell(new LedgerDbCommands.Commit(w.CommitId,
-            new PendingWrite(_accountId, w.Command.Operation, w.Command.Amount, w.Command.IdempotencyKey, _version, w.NewBalance)));
-        StartTimeout(w.CommitId);
+        w.Sent = true;
+        var timeout = _env.Settings.CommitTimeout;
+        _env.Db.Tell(new LedgerDbCommands.Commit(w.CommitId, w.Write, Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency)));
+        Schedule(timeout, new TimedOut(w.CommitId));
     }
 
-    /// <summary>
-    /// A rejection (insufficient funds, overflow) must not hide an earlier success: if this key was already applied
-    /// by another activation, the repeat gets the original outcome. Rare, so it may cost a read.
-    /// </summary>
-    private void CheckKeyBeforeRejecting(ApplyWrite cmd, IActorRef replyTo, IAccountReply rejection)
-    {
-        _checking = new CheckingKey(cmd, replyTo, rejection);
-        _state = State.Committing;
-        _db.Tell(new LedgerDbCommands.FindWrite(_accountId, cmd.IdempotencyKey));
-        StartTimeout(-1);
-    }
-
-    // ---- Committing: a write (or a key check) is with the database; reads answer from committed state ----
+    // ---- Committing: a write (or a refusal) is with the database; reads answer from committed state ----
 
     private void Committing(object message)
     {
         switch (message)
         {
-            case GetBalance get:
-                ReplyBalance(get);
+            case GetBalance when !MustVerifyReads:
+                Sender.Tell(AccountRules.Read(_accountId, _account)); // the last committed state: the write in flight is not acknowledged yet
                 break;
             case DelayElapsed d when _inFlight?.CommitId == d.CommitId:
                 SendCommit(_inFlight);
@@ -381,27 +287,17 @@ public sealed class AccountActor : UntypedActor, IWithStash
             case LedgerDbReplies.CommitDone done when _inFlight?.CommitId == done.CommitId:
                 OnCommitted(_inFlight, done.Outcome);
                 break;
-            case LedgerDbReplies.WriteFound found when _checking is { } check && found.IdempotencyKey == check.Command.IdempotencyKey:
-                check.ReplyTo.Tell(found.Write is null ? check.RejectionIfUnused : Repeat(check.Command, found.Write));
-                if (found.Write is not null) Remember(check.Command.IdempotencyKey, found.Write);
+            case LedgerDbReplies.CommitDropped d when _inFlight?.CommitId == d.CommitId:
+                _inFlight.ReplyTo.Tell(new Unavailable(_accountId, d.Reason)); // never started: certainly not applied
                 EnterReady();
                 break;
-            case LedgerDbReplies.Unavailable u when _checking is not null && u.CommitId == 0:
-                _checking.ReplyTo.Tell(new Unavailable(_accountId, u.Reason));
-                EnterReady();
-                break;
-            case TimedOut { CommitId: -1 } when _checking is not null:
-                _checking.ReplyTo.Tell(new Unavailable(_accountId, "the idempotency check timed out"));
-                EnterReady();
-                break;
-            case LedgerDbReplies.Unavailable u when _inFlight?.CommitId == u.CommitId:
+            case LedgerDbReplies.Unavailable u when _inFlight?.CommitId == u.RequestId:
                 OnOutcomeUnknown(_inFlight, u.Reason);
                 break;
-            case TimedOut t when _inFlight?.CommitId == t.CommitId:
+            case TimedOut t when _inFlight?.CommitId == t.RequestId:
                 OnOutcomeUnknown(_inFlight, "the commit timed out");
                 break;
-            case LedgerDbReplies.CommitDone or LedgerDbReplies.Unavailable or LedgerDbReplies.AccountLoaded or LedgerDbReplies.WriteFound or TimedOut or DelayElapsed
-                or SnapshotCacheReplies.Lookup or ReleaseSender:
+            case var late when IsLate(late):
                 break;
             default:
                 StashCommand(); // writes and the stop message wait their turn, in order
@@ -412,90 +308,71 @@ public sealed class AccountActor : UntypedActor, IWithStash
     private void OnCommitted(InFlight w, WriteOutcome outcome)
     {
         var cmd = w.Command;
-        switch (outcome)
+        var resolution = AccountRules.Resolve(cmd, w.Write, outcome, w.Attempt);
+        AdoptTruth(resolution.State, resolution.BasisConfirmed);
+        if (resolution.Remember is { } stored) (_recent ??= new RecentWrites(_env.Settings.RecentKeys)).Remember(cmd.IdempotencyKey, stored);
+
+        if (resolution.Reply is { } reply)
         {
-            case WriteOutcome.Committed c:
-                // The database applied it on exactly our basis, so a cached basis is now confirmed too.
-                _balance = w.NewBalance;
-                _version = c.NewVersion;
-                _verified = true;
-                _cachedBasis = null;
-                Remember(cmd.IdempotencyKey, new StoredWrite(cmd.Operation, cmd.Amount, w.NewBalance));
-                _cache.Tell(new SnapshotCacheCommands.Put(new AccountSnapshot(_accountId, _balance, _version)));
-                w.ReplyTo.Tell(new WriteAccepted(_accountId, _balance, Applied: true));
-                LedgerMetrics.WriteFinished("applied");
-                Log(cmd.TraceParent, LogLevel.Debug, "{Operation} of {Amount} applied to {AccountId}: balance {Balance}, version {Version}",
-                    cmd.Operation, cmd.Amount, _accountId, _balance, _version);
-                EnterReady();
-                break;
-            case WriteOutcome.Duplicate d:
-                AdoptTruth(d.Current);
-                Remember(cmd.IdempotencyKey, d.Original);
-                w.ReplyTo.Tell(Repeat(cmd, d.Original));
-                EnterReady();
-                break;
-            case WriteOutcome.VersionConflict v:
-                // Another activation wrote this account (a split brain or a late hand-off): take the database's word and re-decide.
-                Log(cmd.TraceParent, LogLevel.Warning, "Account {AccountId} was changed elsewhere (expected version {Expected}, found {Found}); re-applying {Operation}",
-                    _accountId, _version, v.Current?.Version ?? 0, cmd.Operation);
-                AdoptTruth(v.Current);
-                if (w.Attempt >= MaxConflictRetries)
-                {
-                    w.ReplyTo.Tell(new Unavailable(_accountId, "the account kept changing under concurrent writers"));
-                    EnterReady();
-                    return;
-                }
-                _inFlight = null;
-                HandleWrite(cmd, w.ReplyTo, w.Attempt + 1);
-                if (_inFlight is null && _checking is null) EnterReady(); // answered without a new round trip
-                break;
+            w.ReplyTo.Tell(reply);
+            if (reply is WriteAccepted accepted)
+            {
+                LedgerMetrics.WriteFinished(outcome is WriteOutcome.Committed ? "applied" : "repeat");
+                if (outcome is WriteOutcome.Committed)
+                    _env.Logger.LogTraced(cmd.TraceParent, LogLevel.Debug, "{Operation} of {Amount} applied to {AccountId}: balance {Balance}, version {Version}",
+                        cmd.Operation, cmd.Amount, _accountId, accepted.Balance, accepted.Version);
+            }
+            EnterReady();
+            return;
         }
+
+        // Another activation wrote this account (a split brain or a late hand-off): take the database's word and decide again.
+        _env.Logger.LogTraced(cmd.TraceParent, LogLevel.Warning, "Account {AccountId} was changed elsewhere (expected version {Expected}, found {Found}); deciding {Operation} again",
+            _accountId, w.Write.ExpectedVersion, resolution.State.Version, cmd.Operation);
+        _inFlight = null;
+        HandleWrite(cmd, w.ReplyTo, w.Attempt + 1);
+        if (_inFlight is null) EnterReady(); // answered without a new round trip
     }
 
-    /// <summary>The commit may or may not have happened: answer "unavailable" (a retry with the same key is safe) and reload.</summary>
+    /// <summary>The commit may or may not have happened: answer "outcome unknown" (a retry with the same key is safe) and reload.</summary>
     private void OnOutcomeUnknown(InFlight w, string reason)
     {
-        Log(w.Command.TraceParent, LogLevel.Warning, "Write to {AccountId} has an unknown outcome ({Reason}); reloading state", _accountId, reason);
-        w.ReplyTo.Tell(new Unavailable(_accountId, reason));
+        _env.Logger.LogTraced(w.Command.TraceParent, LogLevel.Warning, "Write to {AccountId} has an unknown outcome ({Reason}); reloading state", _accountId, reason);
+        w.ReplyTo.Tell(new OutcomeUnknown(_accountId, reason));
         LedgerMetrics.WriteFinished("unknown");
         _inFlight = null;
         BeginLoading();
     }
 
-    private IAccountReply Repeat(ApplyWrite cmd, StoredWrite original)
+    /// <summary>
+    /// Takes the database's word: it is the source of truth, even when it is behind a cached snapshot. When the database
+    /// recorded a decision on exactly our basis (<paramref name="basisConfirmed"/>), a cached basis was the truth;
+    /// otherwise a cached basis that differs was stale, and the cache entry is replaced.
+    /// </summary>
+    private void AdoptTruth(AccountState truth, bool basisConfirmed = false)
     {
-        if (original.Operation != cmd.Operation || original.Amount != cmd.Amount)
-            return new KeyReused(_accountId, cmd.IdempotencyKey, original.Operation, original.Amount);
-        // A key the node minted belongs to one client request: its earlier attempt applied the write, so for that
-        // client the request was applied. A client's own key repeated is reported as not applied again.
-        LedgerMetrics.WriteFinished("repeat");
-        return new WriteAccepted(_accountId, original.BalanceAfter, Applied: cmd.KeyMinted);
+        if (basisConfirmed) SnapshotCacheSync.Confirmed(_env, _accountId, _account, truth);
+        else if (_cachedBasis is { } basis) SnapshotCacheSync.ReplaceIfStale(_env, _accountId, basis, truth);
+        _cachedBasis = null;
+        _account = truth;
+        _verified = true;
     }
 
-    private void Remember(string key, StoredWrite write) =>
-        (_recent ??= new RecentWrites(_settings.RecentKeys)).Remember(key, write);
+    /// <summary>Answers and timers that no longer match what the entity waits for: dropped in every state.</summary>
+    private static bool IsLate(object message) => message is LedgerDbReplies.CommitDone or LedgerDbReplies.CommitDropped or LedgerDbReplies.Unavailable
+        or LedgerDbReplies.AccountLoaded or SnapshotCacheReplies.Lookup or TimedOut or DelayElapsed or IdleSender.Release;
 
     /// <summary>
-    /// Takes the database's word (it is the source of truth, even when it is behind a cached snapshot). If the state
-    /// came from the cache and the database disagrees, the cached entry was stale: it is replaced.
+    /// Reads go to the database while the state is only a cached basis, and while any cluster member is unreachable:
+    /// then another activation of this account may exist elsewhere (this node may be the one cut off or frozen).
     /// </summary>
-    private void AdoptTruth(AccountSnapshot? snapshot)
+    private bool MustVerifyReads => !_verified || _env.Reachability.AnyUnreachable;
+
+    private void AnswerReaders(IAccountReply reply)
     {
-        if (_cachedBasis is { } basis)
-        {
-            var same = snapshot is not null && snapshot.Balance == basis.Balance && snapshot.Version == basis.Version;
-            if (!same)
-            {
-                LedgerMetrics.CacheLookup("stale");
-                _logger.LogDebug("Cached snapshot of {AccountId} was stale (version {Cached}, database {Database})", _accountId, basis.Version, snapshot?.Version ?? 0);
-                _cache.Tell(new SnapshotCacheCommands.Remove(_accountId));
-                if (snapshot is not null) _cache.Tell(new SnapshotCacheCommands.Put(snapshot));
-            }
-            _cachedBasis = null;
-        }
-        _balance = snapshot?.Balance ?? 0;
-        _version = snapshot?.Version ?? 0;
-        _verified = true;
+        if (_readers is null) return;
+        foreach (var reader in _readers) reader.Tell(reply);
+        _readers = null;
     }
 
     private void StashCommand()
@@ -512,66 +389,10 @@ public sealed class AccountActor : UntypedActor, IWithStash
         Stash.UnstashAll();
     }
 
-    private void StartTimeout(long commitId)
+    /// <summary>The entity's one timer: a timeout or the test delay (an entity waits for one thing at a time).</summary>
+    private void Schedule(TimeSpan after, object message)
     {
         _timeout?.Cancel();
-        _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(_settings.CommitTimeout, Self, new TimedOut(commitId), Self);
+        _timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(after, Self, message, Self);
     }
-
-    private void Log(string? traceParent, LogLevel level, string template, params object?[] args)
-    {
-        if (!_logger.IsEnabled(level)) return;
-        using var _ = TraceRestore.From(traceParent, "account");
-#pragma warning disable CA2254 // the template is a constant at every call site
-        _logger.Log(level, template, args);
-#pragma warning restore CA2254
-    }
-
-    public static Props Props(string accountId, IActorRef db, IActorRef cache, AccountSettings settings, ILogger? logger = null) =>
-        Akka.Actor.Props.CreateBy(new Producer(accountId, db, cache, settings, logger ?? NullLogger.Instance));
-
-    /// <summary>
-    /// One <see cref="Akka.Actor.Props"/> for every entity of the shard region: each entity takes its account id from its
-    /// actor name, which sharding sets to the (escaped) entity id. An expression-built Props per activation cost a
-    /// Props, an argument array and an expression tree each, and Akka compiled the expression's <c>??</c> argument into a
-    /// delegate at every activation (bench/ measured activations at 2,000/s with it).
-    /// </summary>
-    public static Props ForShardRegion(IActorRef db, IActorRef cache, AccountSettings settings, ILogger logger) =>
-        Akka.Actor.Props.CreateBy(new Producer(null, db, cache, settings, logger));
-
-    private sealed class Producer(string? accountId, IActorRef db, IActorRef cache, AccountSettings settings, ILogger logger) : IIndirectActorProducer
-    {
-        public Type ActorType => typeof(AccountActor);
-
-        public ActorBase Produce() =>
-            new AccountActor(accountId ?? Uri.UnescapeDataString(Context.Self.Path.Name), db, cache, settings, logger);
-
-        public void Release(ActorBase actor) { }
-    }
-}
-
-/// <summary>Registers the account shard region with Akka.Hosting.</summary>
-public static class AccountShardingSetup
-{
-    public const string TypeName = "account";
-
-    public static AkkaConfigurationBuilder WithAccountSharding(this AkkaConfigurationBuilder builder, AccountSettings settings) =>
-        builder.WithSchedulerStarted().WithEntityMailbox().WithShardRegion<AccountRegion>(TypeName,
-            (_, registry, resolver) =>
-            {
-                var db = registry.Get<LedgerDb>();
-                var cache = registry.Get<SnapshotCache>();
-                var logger = resolver.GetService<ILoggerFactory>().CreateLogger<AccountActor>();
-                // The counting mailbox gives the node its entity mailbox depth (a metric and the drain samples).
-                var props = AccountActor.ForShardRegion(db, cache, settings, logger).WithMailbox(EntityMailbox.ConfigPath);
-                return _ => props;
-            },
-            new AccountMessageExtractor(settings.ShardCount),
-            new ShardOptions
-            {
-                HandOffStopMessage = StopEntity.Instance,
-                RememberEntities = false,
-                // The shard sends StopEntity to an entity that got no message for this long (checked every half of it).
-                PassivateIdleEntityAfter = settings.PassivateAfter,
-            });
 }

@@ -12,11 +12,24 @@ namespace ActorService.Node.Http;
 /// <summary>The outcome of a ledger request after retries: the entity's reply, or why none came.</summary>
 internal abstract record GatewayResult
 {
+    /// <summary>
+    /// An answer that says what happened: applied, refused, read, or "unavailable" — and then every send was refused
+    /// before it could commit, so nothing was applied.
+    /// </summary>
     public sealed record Reply(object Message, int Attempts) : GatewayResult;
-    /// <summary>No answer within the request timeout. <paramref name="ClusterDegraded"/>: the cluster changed while the request waited.</summary>
+
+    /// <summary>
+    /// No such answer within the request timeout: at least one send got none (or the entity answered "outcome
+    /// unknown"), so a write may have been applied. <paramref name="ClusterDegraded"/>: the cluster changed while the
+    /// request waited.
+    /// </summary>
     public sealed record TimedOut(int Attempts, bool ClusterDegraded) : GatewayResult;
-    /// <summary>The drain's request deadline cancelled the request.</summary>
-    public sealed record Cancelled : GatewayResult;
+
+    /// <summary>
+    /// The drain's request deadline cancelled the request. <paramref name="MayHaveApplied"/>: a send had left the
+    /// gateway without a certain "not applied" coming back.
+    /// </summary>
+    public sealed record Cancelled(bool MayHaveApplied) : GatewayResult;
 }
 
 /// <summary>
@@ -28,16 +41,21 @@ internal abstract record GatewayResult
 /// every <c>http.ask-timeout</c> in a settled cluster, every <c>http.resend-when-unsettled</c> while the cluster is
 /// changing (see <see cref="ClusterHealth"/>), so a shard that found its new home serves within a fraction of a second.
 /// Earlier sends stay open: the first answer from any of them wins, so a write that did go through is reported as
-/// applied, and a repeat can never apply it twice. An entity that answers "unavailable" (its database refused) is asked
-/// again after a short pause.
+/// applied, and a repeat can never apply it twice (the command's request id tells the entity that a re-send is the same
+/// request, so a write applied by an earlier send is still reported applied). An entity that answers "unavailable"
+/// (certainly not applied: it could not load or reach its database) or "outcome unknown" (its commit got no answer) is
+/// asked again after a short pause: the same key makes that safe, and the answer to the re-send is the real outcome.
 /// </para>
-/// No answer by the deadline: <see cref="GatewayResult.TimedOut"/>, which is a 503 + Retry-After when the cluster
-/// changed meanwhile and a 504 (entity too slow) otherwise. A request never waits past the deadline.
+/// No answer by the deadline: <see cref="GatewayResult.TimedOut"/>; only when every send was answered "unavailable" is
+/// the request known not to have been applied (<see cref="GatewayResult.Reply"/> with that answer). A request never
+/// waits past the deadline.
 /// </summary>
 internal sealed class AccountGateway(
     IRequiredActor<AccountRegion> region, HttpSettings settings, ClusterHealth cluster, NodeMetrics metrics, ILogger<AccountGateway> logger)
 {
     private static readonly TimeSpan UnavailablePause = TimeSpan.FromMilliseconds(100);
+    // No re-send after "unavailable" with less than this left: an entity that cannot load answers within about a second.
+    private static readonly TimeSpan LastResendMargin = TimeSpan.FromSeconds(1);
 
     public async Task<GatewayResult> SendAsync(IAccountMessage command, CancellationToken ct)
     {
@@ -55,7 +73,7 @@ internal sealed class AccountGateway(
         {
             // no answer yet (or the request was cancelled): the loop below decides
         }
-        if (first.IsCompletedSuccessfully && first.Result is not AccountReplies.Unavailable)
+        if (first.IsCompletedSuccessfully && !AskAgain(first.Result))
             return new GatewayResult.Reply(first.Result, 1);
         return await ResendUntilAnsweredAsync(command, target, first, started, ct);
     }
@@ -63,11 +81,12 @@ internal sealed class AccountGateway(
     private async Task<GatewayResult> ResendUntilAnsweredAsync(
         IAccountMessage command, IActorRef target, Task<object> first, long started, CancellationToken ct)
     {
-        if (ct.IsCancellationRequested) return new GatewayResult.Cancelled();
+        if (ct.IsCancellationRequested) return new GatewayResult.Cancelled(MayHaveApplied: !(first.IsCompletedSuccessfully && first.Result is AccountReplies.Unavailable));
         using var sends = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var pending = new List<Task<object>>(4) { first };
         var attempts = 1;
         object? unavailable = null;
+        var uncertain = false; // a send ended without an answer, or with "outcome unknown": a write may have been applied
         var lastSend = TimeSpan.Zero;
         var sendNow = false;
         try
@@ -90,7 +109,7 @@ internal sealed class AccountGateway(
                 var wake = Min(Min(lastSend + interval - elapsed, settings.ResendWhenUnsettled), left);
                 var pause = Task.Delay(wake, sends.Token);
                 await Task.WhenAny(pending.Append<Task>(pause));
-                if (ct.IsCancellationRequested) return new GatewayResult.Cancelled();
+                if (ct.IsCancellationRequested) return new GatewayResult.Cancelled(MayHaveApplied: uncertain || pending.Count > 0);
 
                 // Oldest send first: when several answered, the original's answer is the true one (a repeat of an
                 // applied write answers "already applied"), and the entity answers them in the order it got them.
@@ -102,18 +121,26 @@ internal sealed class AccountGateway(
                     if (!send.IsCompletedSuccessfully)
                     {
                         // An Ask ends unanswered only at the deadline (its timeout is the time left) or when cancelled.
+                        uncertain = true;
                         if (send.Exception?.GetBaseException() is { } error and not AskTimeoutException)
                             logger.LogWarning(error, "A send of {Command} to account {AccountId} failed", command.GetType().Name, command.AccountId);
                         continue;
                     }
-                    if (send.Result is AccountReplies.Unavailable)
+                    if (AskAgain(send.Result))
                     {
                         // Ask again after a short pause (the database may be back), unless another send answers first.
-                        unavailable = send.Result;
+                        if (send.Result is AccountReplies.OutcomeUnknown) uncertain = true;
+                        else unavailable = send.Result;
                         var remaining = settings.RequestTimeout - Stopwatch.GetElapsedTime(started);
+                        if (send.Result is AccountReplies.Unavailable && remaining < LastResendMargin)
+                        {
+                            // Too late for a re-send to be answered: one now could only turn a certain "not applied" into "unknown".
+                            if (pending.Count == 0 && !uncertain) return new GatewayResult.Reply(unavailable!, attempts);
+                            continue;
+                        }
                         if (remaining > TimeSpan.Zero)
                             await Task.Delay(Min(UnavailablePause, remaining), sends.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-                        if (ct.IsCancellationRequested) return new GatewayResult.Cancelled();
+                        if (ct.IsCancellationRequested) return new GatewayResult.Cancelled(MayHaveApplied: uncertain || pending.Count > 0);
                         sendNow = true;
                         continue;
                     }
@@ -125,11 +152,15 @@ internal sealed class AccountGateway(
         {
             await sends.CancelAsync(); // the sends still open stop waiting; a late answer goes to dead letters
         }
-        if (ct.IsCancellationRequested) return new GatewayResult.Cancelled();
-        return unavailable is not null
+        if (ct.IsCancellationRequested) return new GatewayResult.Cancelled(MayHaveApplied: uncertain || pending.Count > 0);
+        // Only when every send was answered, and every answer was "unavailable", is nothing applied for certain.
+        return unavailable is not null && !uncertain && pending.Count == 0
             ? new GatewayResult.Reply(unavailable, attempts)
             : new GatewayResult.TimedOut(attempts, cluster.WasUnsettledSince(started));
     }
+
+    /// <summary>Answers that are not the outcome yet: the entity asks to be asked again (same key, same request id).</summary>
+    private static bool AskAgain(object reply) => reply is AccountReplies.Unavailable or AccountReplies.OutcomeUnknown;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -7,10 +7,15 @@ namespace ActorService.Node.Http;
 /// <summary>
 /// RFC 9457 problem details, one stable <c>type</c> per kind of error so clients can branch on it.
 /// No exception text or stack trace ever goes into a response.
+/// <para>
+/// Types are relative URIs, <c>/problems/&lt;slug&gt;</c> (RFC 9457 allows a relative reference): every slug is a row
+/// of the problem table in docs/api.md, which says what it means and which kind of answer it is (applied, not
+/// applied, unknown). The project owns no domain to make them absolute, and a type must not point anywhere it does not control.
+/// </para>
 /// </summary>
 internal static class Problems
 {
-    public const string TypePrefix = "https://actorservice.dev/problems/";
+    public const string TypePrefix = "/problems/";
 
     public static ProblemHttpResult Create(int status, string slug, string title, string detail, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(new ProblemDetails

@@ -20,12 +20,16 @@ public interface ILedgerStore : IAsyncDisposable
 
     Task<AccountSnapshot?> LoadAccountAsync(string accountId, CancellationToken ct);
 
+    /// <summary>The stored outcome of a key on an account (applied or refused), or null when the key is unused there.</summary>
     Task<StoredWrite?> FindWriteAsync(string accountId, string idempotencyKey, CancellationToken ct);
 
     /// <summary>
     /// Commits every write of the batch in one transaction and returns one outcome per write, in order. A conflict
     /// or duplicate of one write never fails the others; an exception means nothing of the batch was committed.
-    /// Every applied write also inserts its ledger event into the outbox table, in the same transaction.
+    /// A write is an entity's decision: a balance change, or a refusal (<see cref="PendingWrite.Result"/>) that is
+    /// recorded with its key only, so a repeat is refused the same way. Each is recorded only if the account still
+    /// stands where the entity decided. Every applied write also inserts its ledger event into the outbox table, in
+    /// the same transaction.
     /// </summary>
     Task<IReadOnlyList<WriteOutcome>> CommitAsync(IReadOnlyList<PendingWrite> batch, CancellationToken ct);
 

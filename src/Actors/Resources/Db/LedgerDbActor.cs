@@ -15,6 +15,8 @@ namespace ActorService.Actors.Resources.Db;
 /// flight, writes from every entity queue up, and the next transaction takes up to <c>group-commit.max-batch</c> of
 /// them at once, so one fsync acknowledges many entities. Each entity is answered only after the commit that holds
 /// its write. Transient errors are retried with bounded, jittered backoff (<see cref="Strategies.TransientDbRetry"/>).
+/// Every commit gets exactly one answer: done, failed (outcome unknown) or dropped (never started), and a
+/// load of an account waits for that account's pending commits (<see cref="CommitsInProgress"/>).
 /// On <see cref="ResourceCommands.Close"/> it commits what is queued, then closes the store; anything that arrives
 /// later is refused with <see cref="Unavailable"/>, never with a disposed connection.
 /// </summary>
@@ -30,6 +32,8 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
     private readonly ResiliencePipeline _retry;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<(Commit Request, IActorRef ReplyTo)> _queue = new();
+    private readonly CommitsInProgress _inProgress = new();
+    private IReadOnlyList<(Commit Request, IActorRef ReplyTo)>? _batch;
     private bool _committing, _lingering;
     private IActorRef? _closeRequester;
     private readonly Stopwatch _closeTimer = new();
@@ -47,11 +51,14 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
 
     private void Open()
     {
-        Receive<LoadAccount>(m => Read(() => _store.LoadAccountAsync(m.AccountId, CancellationToken.None), s => new AccountLoaded(m.AccountId, s)));
-        Receive<FindWrite>(m => Read(() => _store.FindWriteAsync(m.AccountId, m.IdempotencyKey, CancellationToken.None), w => new WriteFound(m.AccountId, m.IdempotencyKey, w)));
+        Receive<LoadAccount>(m =>
+        {
+            if (!_inProgress.TryHold(m, Sender)) Load(m, Sender);
+        });
         Receive<DeleteKeysOlderThan>(m => Read(() => _store.DeleteKeysOlderThanAsync(m.Cutoff, m.Limit, CancellationToken.None), n => new KeysDeleted(n)));
         Receive<Commit>(m =>
         {
+            _inProgress.Started(m.Write.AccountId);
             _queue.Enqueue((m, Sender));
             TryStartBatch();
         });
@@ -103,10 +110,25 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
         ReceiveAny(RefuseClosed);
     }
 
-    private void RefuseClosed(object message)
+    private void RefuseClosed(object message) => Refuse(message, Sender);
+
+    private static void Refuse(object message, IActorRef replyTo)
     {
-        var commitId = message is Commit c ? c.CommitId : 0;
-        Sender.Tell(new Unavailable(commitId, "the ledger database is closed: the node is shutting down"));
+        const string closed = "the ledger database is closed: the node is shutting down";
+        if (message is Commit c) replyTo.Tell(new CommitDropped(c.CommitId, closed)); // never started: certainly not applied
+        else replyTo.Tell(new Unavailable(message is LoadAccount l ? l.RequestId : 0, closed));
+    }
+
+    /// <summary>
+    /// Stopped (the node shuts down, or the supervisor replaces a crashed db actor): every request still held gets its
+    /// one answer. Queued commits never started (dropped: not applied); the batch in progress has an unknown outcome.
+    /// </summary>
+    protected override void PostStop()
+    {
+        while (_queue.TryDequeue(out var queued)) queued.ReplyTo.Tell(new CommitDropped(queued.Request.CommitId, "the ledger db actor stopped first"));
+        foreach (var (request, replyTo) in _batch ?? [])
+            replyTo.Tell(new Unavailable(request.CommitId, "the ledger db actor stopped while committing"));
+        foreach (var (load, replyTo) in _inProgress.Abandon()) Refuse(load, replyTo);
     }
 
     private void CloseWhenIdle()
@@ -117,11 +139,23 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
             .PipeTo(self);
     }
 
-    private void Read<T>(Func<Task<T>> read, Func<T, object> reply)
+    private void Load(LoadAccount m, IActorRef replyTo) =>
+        Read(() => _store.LoadAccountAsync(m.AccountId, CancellationToken.None), s => new AccountLoaded(m.AccountId, s, m.RequestId), replyTo, m.RequestId);
+
+    private void Read<T>(Func<Task<T>> read, Func<T, object> reply, IActorRef? replyTo = null, long requestId = 0)
     {
-        var replyTo = Sender;
+        replyTo ??= Sender;
         _retry.ExecuteAsync(async _ => await read()).AsTask()
-            .PipeTo(replyTo, success: r => reply(r), failure: e => new Unavailable(0, Describe(e)));
+            .PipeTo(replyTo, success: r => reply(r), failure: e => new Unavailable(requestId, Describe(e)));
+    }
+
+    /// <summary>A commit of the account was answered: loads that waited for it may run (refused once the db is closing).</summary>
+    private void Answered(Commit request)
+    {
+        if (_inProgress.Finished(request.Write.AccountId) is not { } released) return;
+        foreach (var (load, replyTo) in released)
+            if (_closeRequester is null) Load(load, replyTo);
+            else Refuse(load, replyTo);
     }
 
     private void TryStartBatch(bool force = false)
@@ -140,8 +174,22 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
         }
 
         var batch = new List<(Commit, IActorRef)>(Math.Min(_queue.Count, _settings.MaxBatch));
-        while (batch.Count < _settings.MaxBatch && _queue.TryDequeue(out var item)) batch.Add(item);
+        var now = Stopwatch.GetTimestamp();
+        while (batch.Count < _settings.MaxBatch && _queue.TryDequeue(out var item))
+        {
+            if (item.Request.Deadline != 0 && item.Request.Deadline < now)
+            {
+                // Its entity has given up on it (and told its caller the outcome is unknown): applying it now would
+                // only make that answer come true late. Dropped, it is certainly not applied.
+                item.ReplyTo.Tell(new CommitDropped(item.Request.CommitId, "the database did not start the commit in time"));
+                Answered(item.Request);
+                continue;
+            }
+            batch.Add(item);
+        }
+        if (batch.Count == 0) return;
         _committing = true;
+        _batch = batch;
         var writes = batch.Select(b => b.Item1.Write).ToList();
         var started = Stopwatch.GetTimestamp();
         var self = Self;
@@ -154,20 +202,28 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
     private void OnBatchDone(BatchDone done)
     {
         _committing = false;
+        _batch = null;
         _batches++;
         _committedWrites += done.Batch.Count;
         LedgerMetrics.RecordCommit(done.Batch.Count, done.Took);
         for (var i = 0; i < done.Batch.Count; i++)
+        {
             done.Batch[i].ReplyTo.Tell(new CommitDone(done.Batch[i].Request.CommitId, done.Outcomes[i]));
+            Answered(done.Batch[i].Request);
+        }
         TryStartBatch();
     }
 
     private void OnBatchFailed(BatchFailed failed)
     {
         _committing = false;
+        _batch = null;
         _log.Error(failed.Error, "Group commit of {Count} writes failed after retries", failed.Batch.Count);
         foreach (var (request, replyTo) in failed.Batch)
+        {
             replyTo.Tell(new Unavailable(request.CommitId, Describe(failed.Error)));
+            Answered(request);
+        }
         TryStartBatch();
     }
 

@@ -57,39 +57,58 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
         CREATE INDEX IF NOT EXISTS ix_outbox_unshipped ON outbox (id) WHERE shipped_at IS NULL;
         CREATE INDEX IF NOT EXISTS ix_outbox_shipped_at ON outbox (shipped_at) WHERE shipped_at IS NOT NULL;
         """,
+        // v3: refusals are stored with their key (result), and every key row records the version it left the account
+        // at and the request that decided it. Rows from before were applied writes: their version is the one their
+        // outbox row recorded (an outbox row outlives its key row, so every key still stored has one).
+        """
+        ALTER TABLE idempotency_keys
+            ADD COLUMN IF NOT EXISTS result     smallint NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS version    bigint   NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS request_id text     NOT NULL DEFAULT '';
+        UPDATE idempotency_keys AS k SET version = o.version
+        FROM outbox AS o WHERE o.account_id = k.account_id AND o.idempotency_key = k.key AND k.version = 0;
+        """,
     ];
 
-    private const string FindKeySql = "SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $1 AND key = $2";
+    private const string KeyColumns = "operation, amount, result, balance_after, version, request_id";
+    private const string FindKeySql = $"SELECT {KeyColumns} FROM idempotency_keys WHERE account_id = $1 AND key = $2";
     private const string LoadAccountSql = "SELECT balance, version FROM accounts WHERE id = $1";
 
-    // One write, as one statement: the same steps as SqliteLedgerStore.Apply (key check; version-and-balance-checked
-    // insert or update; key row; outbox event), each step running only if the one before let it. The statement
-    // returns the outcome: the new version (applied), or the earlier write under this key (duplicate), and the
-    // account row (for a duplicate or a conflict). Being one statement, a batch of them goes to the server in one
-    // round trip (see CommitAsync); statements of one transaction run in order and each sees the ones before it.
-    // $1 account, $2 key, $3 operation, $4 amount, $5 new balance, $6 now, $7 expected version, $8 basis balance.
-    private const string ApplyWriteSql = """
+    // One write, as one statement: the same steps as SqliteLedgerStore.Apply (key check; for an applied write the
+    // version-and-balance-checked insert or update, for a refusal the check that the account still stands where it was
+    // refused; key row; outbox event for an applied write), each step running only if the one before let it. The
+    // statement returns the outcome: the version after (decision recorded), or the earlier write under this key
+    // (duplicate), and the account row (for a duplicate or a conflict). Being one statement, a batch of them goes to
+    // the server in one round trip (see CommitAsync); statements of one transaction run in order and each sees the
+    // ones before it (within one statement, every part sees the account as it was before the statement).
+    // $1 account, $2 key, $3 operation, $4 amount, $5 new balance, $6 now, $7 expected version, $8 basis balance,
+    // $9 result (0 applied, else the refusal), $10 request id.
+    private const string ApplyWriteSql = $"""
         WITH prior AS (
-            SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $1 AND key = $2
+            SELECT {KeyColumns} FROM idempotency_keys WHERE account_id = $1 AND key = $2
         ), inserted AS (
             INSERT INTO accounts (id, balance, version, updated_at)
-            SELECT $1, $5, 1, $6 WHERE $7 = 0 AND NOT EXISTS (SELECT 1 FROM prior)
+            SELECT $1, $5, 1, $6 WHERE $9 = 0 AND $7 = 0 AND NOT EXISTS (SELECT 1 FROM prior)
             ON CONFLICT (id) DO NOTHING
             RETURNING version
         ), updated AS (
             UPDATE accounts SET balance = $5, version = version + 1, updated_at = $6
-            WHERE $7 <> 0 AND id = $1 AND version = $7 AND balance = $8 AND NOT EXISTS (SELECT 1 FROM prior)
+            WHERE $9 = 0 AND $7 <> 0 AND id = $1 AND version = $7 AND balance = $8 AND NOT EXISTS (SELECT 1 FROM prior)
             RETURNING version
-        ), applied AS (
-            SELECT version FROM inserted UNION ALL SELECT version FROM updated
+        ), refused AS (
+            SELECT $7 AS version WHERE $9 <> 0 AND NOT EXISTS (SELECT 1 FROM prior) AND CASE
+                WHEN $7 = 0 THEN NOT EXISTS (SELECT 1 FROM accounts WHERE id = $1)
+                ELSE EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND version = $7 AND balance = $8) END
+        ), decided AS (
+            SELECT version FROM inserted UNION ALL SELECT version FROM updated UNION ALL SELECT version FROM refused
         ), key_row AS (
-            INSERT INTO idempotency_keys (account_id, key, operation, amount, balance_after, created_at)
-            SELECT $1, $2, $3, $4, $5, $6 FROM applied
+            INSERT INTO idempotency_keys (account_id, key, {KeyColumns}, created_at)
+            SELECT $1, $2, $3, $4, $9, $5, version, $10, $6 FROM decided
         ), event_row AS (
             INSERT INTO outbox (account_id, operation, amount, balance_after, version, idempotency_key, created_at)
-            SELECT $1, $3, $4, $5, version, $2, $6 FROM applied
+            SELECT $1, $3, $4, $5, version, $2, $6 FROM decided WHERE $9 = 0
         )
-        SELECT (SELECT version FROM applied), p.operation, p.amount, p.balance_after, a.balance, a.version
+        SELECT (SELECT version FROM decided), p.operation, p.amount, p.result, p.balance_after, p.version, p.request_id, a.balance, a.version
         FROM (SELECT 1) AS one
         LEFT JOIN prior AS p ON true
         LEFT JOIN accounts AS a ON a.id = $1
@@ -160,7 +179,7 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
             foreach (var w in batch)
             {
                 var s = new NpgsqlBatchCommand(ApplyWriteSql);
-                foreach (var v in new object[] { w.AccountId, w.IdempotencyKey, (short)w.Operation, w.Amount, w.NewBalance, now, w.ExpectedVersion, w.BasisBalance })
+                foreach (var v in new object[] { w.AccountId, w.IdempotencyKey, (short)w.Operation, w.Amount, w.NewBalance, now, w.ExpectedVersion, w.BasisBalance, (short)w.Result, w.RequestId })
                     s.Parameters.Add(new NpgsqlParameter { Value = v });
                 statements.BatchCommands.Add(s);
             }
@@ -178,17 +197,22 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
 
     private static WriteOutcome ReadOutcome(NpgsqlDataReader r, string accountId)
     {
-        var current = r.IsDBNull(4) ? null : new AccountSnapshot(accountId, r.GetInt64(4), r.GetInt64(5));
+        var current = r.IsDBNull(7) ? null : new AccountSnapshot(accountId, r.GetInt64(7), r.GetInt64(8));
         if (!r.IsDBNull(0)) return new WriteOutcome.Committed(r.GetInt64(0));
-        if (!r.IsDBNull(1)) return new WriteOutcome.Duplicate(new StoredWrite((LedgerOperation)r.GetInt16(1), r.GetInt64(2), r.GetInt64(3)), current);
+        if (!r.IsDBNull(1)) return new WriteOutcome.Duplicate(ReadStoredWrite(r, 1), current);
         return new WriteOutcome.VersionConflict(current);
     }
+
+    /// <summary>Reads the <see cref="KeyColumns"/> starting at column <paramref name="first"/>.</summary>
+    private static StoredWrite ReadStoredWrite(NpgsqlDataReader r, int first) =>
+        new((LedgerOperation)r.GetInt16(first), r.GetInt64(first + 1), (WriteResult)r.GetInt16(first + 2), r.GetInt64(first + 3),
+            r.GetInt64(first + 4), r.GetString(first + 5));
 
     private static async Task<StoredWrite?> ReadKey(NpgsqlConnection c, NpgsqlTransaction? tx, string accountId, string key, CancellationToken ct)
     {
         await using var cmd = Command(c, tx, FindKeySql, accountId, key);
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? new StoredWrite((LedgerOperation)r.GetInt16(0), r.GetInt64(1), r.GetInt64(2)) : null;
+        return await r.ReadAsync(ct) ? ReadStoredWrite(r, 0) : null;
     }
 
     private static async Task<AccountSnapshot?> ReadAccount(NpgsqlConnection c, NpgsqlTransaction? tx, string accountId, CancellationToken ct)

@@ -57,7 +57,21 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
         CREATE INDEX IF NOT EXISTS ix_outbox_unshipped ON outbox (id) WHERE shipped_at IS NULL;
         CREATE INDEX IF NOT EXISTS ix_outbox_shipped_at ON outbox (shipped_at) WHERE shipped_at IS NOT NULL;
         """,
+        // v3: refusals are stored with their key (result), and every key row records the version it left the account
+        // at and the request that decided it. Rows from before were applied writes: their version is the one their
+        // outbox row recorded (an outbox row outlives its key row, so every key still stored has one).
+        """
+        ALTER TABLE idempotency_keys ADD COLUMN result INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE idempotency_keys ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE idempotency_keys ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+        CREATE INDEX ix_outbox_migration_v3 ON outbox (account_id, idempotency_key);
+        UPDATE idempotency_keys SET version = coalesce((SELECT max(o.version) FROM outbox AS o
+            WHERE o.account_id = idempotency_keys.account_id AND o.idempotency_key = idempotency_keys.key), 0);
+        DROP INDEX ix_outbox_migration_v3;
+        """,
     ];
+
+    private const string KeyColumns = "operation, amount, result, balance_after, version, request_id";
 
     private readonly string _connectionString;
     private readonly string _synchronous;
@@ -129,11 +143,12 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
 
     private void PrepareWriterCommands(SqliteConnection c)
     {
-        _findKey = Command(c, "SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $a AND key = $k", "$a", "$k");
+        _findKey = Command(c, $"SELECT {KeyColumns} FROM idempotency_keys WHERE account_id = $a AND key = $k", "$a", "$k");
         _loadAccount = Command(c, "SELECT balance, version FROM accounts WHERE id = $a", "$a");
         _insertAccount = Command(c, "INSERT INTO accounts (id, balance, version, updated_at) VALUES ($a, $b, 1, $t) ON CONFLICT (id) DO NOTHING", "$a", "$b", "$t");
         _updateAccount = Command(c, "UPDATE accounts SET balance = $b, version = version + 1, updated_at = $t WHERE id = $a AND version = $v AND balance = $p", "$a", "$b", "$t", "$v", "$p");
-        _insertKey = Command(c, "INSERT INTO idempotency_keys (account_id, key, operation, amount, balance_after, created_at) VALUES ($a, $k, $o, $m, $b, $t)", "$a", "$k", "$o", "$m", "$b", "$t");
+        _insertKey = Command(c, $"INSERT INTO idempotency_keys (account_id, key, {KeyColumns}, created_at) VALUES ($a, $k, $o, $m, $r, $b, $v, $q, $t)",
+            "$a", "$k", "$o", "$m", "$r", "$b", "$v", "$q", "$t");
         _insertOutbox = Command(c, "INSERT INTO outbox (account_id, operation, amount, balance_after, version, idempotency_key, created_at) VALUES ($a, $o, $m, $b, $v, $k, $t)", "$a", "$o", "$m", "$b", "$v", "$k", "$t");
     }
 
@@ -151,11 +166,11 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
     {
         await using var c = await OpenAsync(ct);
         await using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT operation, amount, balance_after FROM idempotency_keys WHERE account_id = $a AND key = $k";
+        cmd.CommandText = $"SELECT {KeyColumns} FROM idempotency_keys WHERE account_id = $a AND key = $k";
         cmd.Parameters.AddWithValue("$a", accountId);
         cmd.Parameters.AddWithValue("$k", idempotencyKey);
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? new StoredWrite((LedgerOperation)r.GetInt32(0), r.GetInt64(1), r.GetInt64(2)) : null;
+        return await r.ReadAsync(ct) ? ReadStoredWrite(r) : null;
     }
 
     public Task<IReadOnlyList<WriteOutcome>> CommitAsync(IReadOnlyList<PendingWrite> batch, CancellationToken ct)
@@ -177,30 +192,47 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
         return Task.FromResult<IReadOnlyList<WriteOutcome>>(outcomes);
     }
 
-    // Order matters: the key check first (a repeat changes nothing), then the version-checked balance change,
-    // then the key row and the outbox event. None of these statements fails in the normal course, so one write
-    // never aborts the batch.
+    // Order matters: the key check first (a repeat changes nothing), then the version-and-balance check (an applied
+    // write changes the balance in the same statement; a refusal only checks it still stands), then the key row and,
+    // for an applied write, the outbox event. None of these statements fails in the normal course, so one write never
+    // aborts the batch.
     private WriteOutcome Apply(PendingWrite w, long now)
     {
         var original = ReadKey(w.AccountId, w.IdempotencyKey);
         if (original is not null) return new WriteOutcome.Duplicate(original, ReadAccount(w.AccountId));
 
-        var changed = w.ExpectedVersion == 0
-            ? Run(_insertAccount!, w.AccountId, w.NewBalance, now)
-            : Run(_updateAccount!, w.AccountId, w.NewBalance, now, w.ExpectedVersion, w.BasisBalance);
-        if (changed == 0) return new WriteOutcome.VersionConflict(ReadAccount(w.AccountId));
+        if (w.Result == WriteResult.Applied)
+        {
+            var changed = w.ExpectedVersion == 0
+                ? Run(_insertAccount!, w.AccountId, w.NewBalance, now)
+                : Run(_updateAccount!, w.AccountId, w.NewBalance, now, w.ExpectedVersion, w.BasisBalance);
+            if (changed == 0) return new WriteOutcome.VersionConflict(ReadAccount(w.AccountId));
+        }
+        else
+        {
+            var current = ReadAccount(w.AccountId);
+            var basisStands = w.ExpectedVersion == 0
+                ? current is null
+                : current is { } c && c.Version == w.ExpectedVersion && c.Balance == w.BasisBalance;
+            if (!basisStands) return new WriteOutcome.VersionConflict(current);
+        }
 
-        Run(_insertKey!, w.AccountId, w.IdempotencyKey, (int)w.Operation, w.Amount, w.NewBalance, now);
-        Run(_insertOutbox!, w.AccountId, (int)w.Operation, w.Amount, w.NewBalance, w.ExpectedVersion + 1, w.IdempotencyKey, now);
-        return new WriteOutcome.Committed(w.ExpectedVersion + 1);
+        Run(_insertKey!, w.AccountId, w.IdempotencyKey, (int)w.Operation, w.Amount, (int)w.Result, w.NewBalance, w.VersionAfter, w.RequestId, now);
+        if (w.Result == WriteResult.Applied)
+            Run(_insertOutbox!, w.AccountId, (int)w.Operation, w.Amount, w.NewBalance, w.VersionAfter, w.IdempotencyKey, now);
+        return new WriteOutcome.Committed(w.VersionAfter);
     }
 
     private StoredWrite? ReadKey(string accountId, string key)
     {
         Bind(_findKey!, accountId, key);
         using var r = _findKey!.ExecuteReader();
-        return r.Read() ? new StoredWrite((LedgerOperation)r.GetInt32(0), r.GetInt64(1), r.GetInt64(2)) : null;
+        return r.Read() ? ReadStoredWrite(r) : null;
     }
+
+    /// <summary>Reads the <see cref="KeyColumns"/> of one row.</summary>
+    private static StoredWrite ReadStoredWrite(System.Data.Common.DbDataReader r) =>
+        new((LedgerOperation)r.GetInt32(0), r.GetInt64(1), (WriteResult)r.GetInt16(2), r.GetInt64(3), r.GetInt64(4), r.GetString(5));
 
     private AccountSnapshot? ReadAccount(string accountId)
     {
