@@ -42,45 +42,35 @@ need_tools() {
   fi
 }
 
+# HAProxy's configuration comes from deploy/local/haproxy.cfg.template, the one the tests and the bench render too.
+# Active checks on /health/ready every 500 ms: a draining node (readiness 503) is taken out after 2 failed checks
+# (<= 1 s), well within the nodes' 2 s --lb-delay, so no request meets a closed port.
 write_haproxy_cfg() {
-  local retries="retries 0
-  no option redispatch"
-  [ "${LB_RETRY:-}" = conn-failure ] && retries="retries 3
-  retry-on conn-failure
-  option redispatch 1"
-  {
-    cat <<CFG
-# Written by deploy/local/cluster.sh. Active checks on /health/ready every 500 ms: a draining node (readiness 503)
-# is taken out after 2 failed checks (<= 1 s), well within the nodes' 2 s --lb-delay, so no request meets a closed port.
-global
-  maxconn 4096
-defaults
-  mode http
-  option http-keep-alive
-  timeout connect 1s
-  timeout client 30s
-  timeout server 20s        # longer than the node's 10 s request timeout: the node always answers first
-  timeout http-keep-alive 10s
-  timeout check 1s
-  $retries
-frontend ledger
-  bind 127.0.0.1:$LB_PORT
-  default_backend nodes
-backend nodes
-  balance roundrobin
-  option httpchk GET /health/ready
-  http-check expect status 200
-  default-server inter 500ms fall 2 rise 2
-CFG
-    for i in $(seq 1 $NODES); do echo "  server node$i 127.0.0.1:$(http_port "$i") check"; done
-    cat <<CFG
-listen stats
-  bind 127.0.0.1:$STATS_PORT
-  stats enable
-  stats uri /stats
-CFG
+  local retries=0 retry_on=none redispatch=0 servers="" i
+  [ "${LB_RETRY:-}" = conn-failure ] && { retries=3; retry_on=conn-failure; redispatch=1; }
+  for i in $(seq 1 $NODES); do
+    servers+="  server node$i 127.0.0.1:$(http_port "$i") check"
+    [ "$i" -lt $NODES ] && servers+=$'\n'
+  done
+  { echo "# Rendered by deploy/local/cluster.sh from deploy/local/haproxy.cfg.template"
+    TPL_FRONTEND=127.0.0.1:$LB_PORT TPL_STATS=127.0.0.1:$STATS_PORT TPL_CHECK_INTERVAL=500ms TPL_FALL=2 TPL_RISE=2 \
+    TPL_SERVER_TIMEOUT=20s TPL_RETRIES=$retries TPL_RETRY_ON=$retry_on TPL_REDISPATCH=$redispatch TPL_SERVERS=$servers \
+      render_template "$ROOT/deploy/local/haproxy.cfg.template"
   } > "$STATE/haproxy.cfg"
   haproxy -c -q -f "$STATE/haproxy.cfg"
+}
+
+render_template() { # $1 = template; each {{NAME}} becomes $TPL_NAME, and a parameter without a value is an error
+  awk '{
+    out = ""; line = $0
+    while (match(line, /\{\{[A-Z_]+\}\}/)) {
+      name = substr(line, RSTART + 2, RLENGTH - 4)
+      if (!(("TPL_" name) in ENVIRON)) { print "haproxy template parameter without a value: " name > "/dev/stderr"; exit 1 }
+      out = out substr(line, 1, RSTART - 1) ENVIRON["TPL_" name]
+      line = substr(line, RSTART + RLENGTH)
+    }
+    print out line
+  }' "$1"
 }
 
 start_node() { # $1 = node number, $2 = app version (optional)

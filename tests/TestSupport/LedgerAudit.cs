@@ -7,11 +7,14 @@ namespace ActorService.TestSupport;
 /// a deposit whose outcome the client never learned (transport error, 5xx) is first resolved the way a real client
 /// would, by sending it again with the same key (applied=false: it had been applied; applied=true: it had not);
 /// then every account's balance must equal the sum of its deposits, exactly. A shortfall is a lost acknowledged write,
-/// an excess a duplicate.
+/// an excess a duplicate. A deposit that never left the client (<c>pool-full</c>) is known not applied and left out.
+/// Loads with withdrawals need the <see cref="HistoryChecker"/> (a sum cannot settle a refused withdrawal).
 /// </summary>
 public sealed class LedgerAudit
 {
     public int Acknowledged { get; private init; }
+    /// <summary>Deposits that never left the client (no free connection in time): known not applied.</summary>
+    public int NeverSent { get; private init; }
     /// <summary>Deposits whose outcome the client never learned.</summary>
     public int Unknown { get; private init; }
     /// <summary>Unknown deposits that turned out to have been applied (the answer was lost, the write was not).</summary>
@@ -25,7 +28,10 @@ public sealed class LedgerAudit
 
     public static async Task<LedgerAudit> RunAsync(IReadOnlyCollection<RequestRecord> records, HttpClient node)
     {
-        var deposits = records.Where(r => r.IsDeposit).ToList();
+        if (records.Any(r => r.Operation == Operation.Withdraw))
+            throw new ArgumentException("LedgerAudit sums deposits; a load with withdrawals is checked with HistoryChecker");
+        var deposits = records.Where(r => r.IsDeposit && !r.NeverSent).ToList();
+        var neverSent = records.Count(r => r.IsDeposit && r.NeverSent);
         var unknown = deposits.Where(r => !r.Ok).ToList();
         var appliedBefore = 0;
         foreach (var r in unknown)
@@ -55,6 +61,7 @@ public sealed class LedgerAudit
         return new LedgerAudit
         {
             Acknowledged = deposits.Count - unknown.Count,
+            NeverSent = neverSent,
             Unknown = unknown.Count,
             UnknownButApplied = appliedBefore,
             Accounts = expected.Count,
@@ -66,6 +73,7 @@ public sealed class LedgerAudit
 
     public override string ToString() =>
         $"{Acknowledged} acknowledged deposits, {Unknown} with unknown outcome ({UnknownButApplied} of them had been applied), " +
+        (NeverSent > 0 ? $"{NeverSent} never sent (pool-full), " : "") +
         $"{Accounts} accounts checked: lost {Lost}, duplicated {Duplicated}" +
         (Mismatches.Count == 0 ? "" : "; mismatches: " + string.Join("; ", Mismatches.Take(10)));
 }
