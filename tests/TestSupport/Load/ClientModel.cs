@@ -23,6 +23,8 @@ public sealed record ClientModel(string Name)
     public int MaxRetries { get; init; } = 10;
     /// <summary>A retry is not sent when it would start later than this after the request's first attempt.</summary>
     public TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(12);
+    /// <summary>The retry budget is the request's overall timeout: no attempt runs past it (the patient client gave each attempt its full time).</summary>
+    public bool BudgetEndsAttempts { get; init; } = true;
 
     /// <summary>The ordinary client: open loop, 2 s, 64 connections, 512 in flight, no retries.</summary>
     public static ClientModel Ordinary { get; } = new("ordinary");
@@ -44,6 +46,7 @@ public sealed record ClientModel(string Name)
         RetryOnly503 = true,
         MaxRetries = int.MaxValue,
         RetryBudget = TimeSpan.FromSeconds(30),
+        BudgetEndsAttempts = false,
     };
 
     /// <summary>

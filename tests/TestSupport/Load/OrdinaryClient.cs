@@ -69,7 +69,7 @@ public sealed class OrdinaryClient : IDisposable
         // The timeout runs from the moment the client issues the attempt (a load generator that falls behind its
         // schedule must not shorten it); the recorded start is the due time, so its lateness shows as latency.
         var deadline = _clock() + Model.RequestTimeout;
-        if (Model.HonourRetryAfter && due + Model.RetryBudget < deadline) deadline = due + Model.RetryBudget;
+        if (Model.HonourRetryAfter && Model.BudgetEndsAttempts && due + Model.RetryBudget < deadline) deadline = due + Model.RetryBudget;
         if (Interlocked.Increment(ref _inFlight) > Model.MaxInFlight)
         {
             Interlocked.Decrement(ref _inFlight);
