@@ -167,6 +167,22 @@ public sealed class HistoryCheckerSpecs
     }
 
     [Fact]
+    public void Should_count_a_refusal_decided_on_a_state_older_than_an_acknowledged_one_as_stale()
+    {
+        var h = new Histories();
+        h.Deposit("a", 10, "k1", 0.0, 0.1, balance: 10, version: 1);
+        h.Deposit("a", 90, "k2", 0.2, 0.3, balance: 100, version: 2, node: "node1");
+        var refused = h.Withdraw("a", 50, "k3", 0.5, 0.6, status: 409, balance: 10, version: 1);
+        h.Again(refused with { Version = 1, Balance = 10 }, 1.0, 1.1, 409, balance: 10, version: 1); // the stored refusal, repeated: fine
+        h.Row("a", "k1", 10, 10, 1).Row("a", "k2", 90, 100, 2);
+
+        var report = h.Check();
+
+        Assert.Equal(1, report.StaleReads);
+        Assert.Contains(report.Violations, v => v.StartsWith("stale refusal") && v.Contains("key k3") && v.Contains("version 2 was acknowledged"));
+    }
+
+    [Fact]
     public void Should_check_order_by_inferred_versions_when_answers_carry_no_version()
     {
         var h = new Histories();

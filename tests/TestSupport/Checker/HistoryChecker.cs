@@ -211,6 +211,17 @@ public static class HistoryChecker
                         v.Add(nameof(HistoryReport.Inconsistent), $"read showed a balance the ledger never had: {e}");
                     else unordered++;
                 }
+                else if (e.Status == 409 && e.Version is { } refusedOn)
+                {
+                    // A refusal (insufficient funds, overflow) names the state it was decided on. The first answer for
+                    // its key is a fresh decision and must not be older than what was acknowledged before it started
+                    // (a refusal on a stale balance); a repeat returns the stored refusal, an old state: a lower bound only.
+                    var state = chain.FirstOrDefault(r => r.Version == refusedOn);
+                    if (refusedOn > 0 && (state is null || (e.Balance is { } b && b != state.BalanceAfter)))
+                        v.Add(nameof(HistoryReport.Inconsistent), $"refused on a state the ledger never had (version {refusedOn}, balance {e.Balance}): {e}");
+                    var firstOfKey = account.Where(x => x.Key == e.Key).MinBy(x => x.Start) == e;
+                    observations.Add(new Observation(e, refusedOn, firstOfKey && !e.Resolution, false));
+                }
                 else if (e.Kind == AnswerKind.Applied && e.Key is not null)
                 {
                     var row = rowsByKey.GetValueOrDefault((e.Account, e.Key))?.FirstOrDefault();
@@ -239,9 +250,9 @@ public static class HistoryChecker
             var before = LastEndingBefore(ends, o.Entry.Start);
             if (before < 0) continue;
             var bound = newest[before];
-            if (o.Entry.Operation == Operation.Read && o.Version < bound.Version)
+            if (!o.Fresh && o.Version < bound.Version)
                 v.Add(nameof(HistoryReport.StaleReads),
-                    $"stale read: {o.Entry} showed version {o.Version}, but version {bound.Version} was acknowledged before it started: {bound.Entry}");
+                    $"{(o.Entry.Operation == Operation.Read ? "stale read" : "stale refusal")}: {o.Entry} showed version {o.Version}, but version {bound.Version} was acknowledged before it started: {bound.Entry}");
             else if (o.Fresh && o.Version <= bound.Version)
                 v.Add(nameof(HistoryReport.OrderViolations),
                     $"write out of order: {o.Entry} got version {o.Version}, but version {bound.Version} was acknowledged before it started: {bound.Entry}");

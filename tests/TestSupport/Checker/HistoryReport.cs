@@ -36,7 +36,7 @@ public sealed record HistoryReport
     public int Phantom { get; init; }
     /// <summary>Breaks in an account's chain of versions (a gap, a repeat, a balance that does not follow).</summary>
     public int ChainBreaks { get; init; }
-    /// <summary>Reads that showed an older version than one acknowledged before they started.</summary>
+    /// <summary>Reads (and first refusals, which name the state they were decided on) that showed an older version than one acknowledged before they started.</summary>
     public int StaleReads { get; init; }
     /// <summary>Writes placed in the ledger before a state acknowledged before they started.</summary>
     public int OrderViolations { get; init; }
