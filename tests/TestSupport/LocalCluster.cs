@@ -21,7 +21,7 @@ public sealed record ClusterStorage(string? Postgres, string? Redis)
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
-    public const string AdminToken = "cluster-test-admin";
+    public const string AdminToken = "cluster-test-admin-0123456789abcdef";
 
     private readonly NodeLaunch[] _launches;
     private readonly NodeProcess?[] _nodes;

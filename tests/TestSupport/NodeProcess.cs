@@ -86,11 +86,15 @@ public sealed class NodeProcess : IAsyncDisposable
             Timeout = timeout ?? TimeSpan.FromSeconds(30),
         };
 
+    /// <summary>The host environment test nodes run in unless their launch sets ASPNETCORE_ENVIRONMENT.</summary>
+    public const string TestEnvironment = "Testing";
+
     public static NodeProcess Start(NodeLaunch launch, string name = "node")
     {
         if (!File.Exists(Repo.NodeDll)) throw new FileNotFoundException("Build the solution first: node binary missing", Repo.NodeDll);
         Directory.CreateDirectory(launch.DataDir);
-        var environment = new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = null };
+        // Test nodes run in a non-Production environment (test hooks are refused in Production); a launch may say otherwise.
+        var environment = new Dictionary<string, string?> { ["DOTNET_ENVIRONMENT"] = null, ["ASPNETCORE_ENVIRONMENT"] = TestEnvironment };
         if (launch.WorkstationGc) environment["DOTNET_gcServer"] = "0"; // several nodes share two cores in tests
         foreach (var (k, v) in launch.Environment) environment[k] = v;
         var process = ChildProcess.Run(new ChildStart(name, "dotnet", [Repo.NodeDll, .. launch.Args()], Path.Combine(launch.DataDir, $"{name}.log"))
