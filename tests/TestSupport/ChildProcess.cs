@@ -22,11 +22,29 @@ public sealed record ChildStart(string Name, string FileName, IReadOnlyList<stri
 /// The one process launcher of the tests and the bench: a child process with its output captured (a log file, and the
 /// lines in memory for assertions), real signals by PID, and nothing ever ended by name. When
 /// <c>ACTORSERVICE_PID_DIR</c> is set (bench/run.sh sets it), every running child has a file there named by its PID,
-/// so a script's exit trap can stop what a crashed run left behind.
+/// so a script's exit trap can stop what a crashed run left behind. A child keeps no file descriptor of ours beyond
+/// its standard three (a lock such as the heavy-test lock must not live on in a child that outlives the run), and
+/// children still running when this process exits are killed.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     public const string PidDirVariable = "ACTORSERVICE_PID_DIR";
+
+    // Closes every inherited descriptor above 2, then execs the command (same PID). .NET opens its own with
+    // close-on-exec, but ones inherited from our parent (flock's lock, a CI runner's pipes) would pass on.
+    private const string CloseInheritedDescriptors =
+        "for f in /proc/$$/fd/*; do n=${f##*/}; [ \"$n\" -gt 2 ] && { eval \"exec $n>&-\"; } 2>/dev/null; done; exec \"$@\"";
+
+    private static readonly ConcurrentDictionary<int, ChildProcess> Running = new();
+
+    static ChildProcess()
+    {
+        // A test host that exits without disposing (a fixture whose set-up failed) must not leave servers running.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var child in Running.Values) child.TrySignal(Signals.SIGKILL);
+        };
+    }
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
@@ -47,6 +65,7 @@ public sealed class ChildProcess : IAsyncDisposable
         process.Exited += (_, _) => OnExit();
         process.Start();
         Pid = process.Id;
+        Running[Pid] = this;
         if (System.Environment.GetEnvironmentVariable(PidDirVariable) is { Length: > 0 } dir)
         {
             _pidFile = Path.Combine(dir, Pid.ToString());
@@ -67,7 +86,9 @@ public sealed class ChildProcess : IAsyncDisposable
     public static ChildProcess Run(ChildStart start)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(start.LogPath))!);
-        var command = start.Wrapper.Concat([start.FileName, .. start.Arguments]).ToList();
+        foreach (var program in start.Wrapper.Take(1).Append(start.FileName))
+            if (!IsInstalled(program)) throw new FileNotFoundException($"{program} is not installed (not on PATH): run scripts/install-test-deps.sh", program);
+        var command = new[] { "bash", "-c", CloseInheritedDescriptors, "child" }.Concat(start.Wrapper).Concat([start.FileName, .. start.Arguments]).ToList();
         var psi = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
@@ -81,7 +102,7 @@ public sealed class ChildProcess : IAsyncDisposable
             if (v is null) psi.Environment.Remove(k);
             else psi.Environment[k] = v;
         var log = new StreamWriter(start.LogPath, append: true) { AutoFlush = true };
-        log.WriteLine($"# {string.Join(' ', command)}");
+        log.WriteLine($"# {string.Join(' ', command.Skip(4))}");
         try
         {
             return new ChildProcess(start, new Process { StartInfo = psi, EnableRaisingEvents = true }, log);
@@ -92,6 +113,13 @@ public sealed class ChildProcess : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>True when <paramref name="program"/> is a path to a file, or a name found on PATH.</summary>
+    public static bool IsInstalled(string program) =>
+        program.Contains('/')
+            ? File.Exists(program)
+            : (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+                .Any(dir => File.Exists(Path.Combine(dir, program)));
 
     private void Capture(string? line)
     {
@@ -107,6 +135,7 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         // Let the output readers finish before reporting the exit, so the last log lines are there.
         _process.WaitForExit();
+        Running.TryRemove(Pid, out _);
         if (_pidFile is not null) File.Delete(_pidFile);
         _exited.TrySetResult(_process.ExitCode);
     }
