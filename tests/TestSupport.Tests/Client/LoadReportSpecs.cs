@@ -36,6 +36,17 @@ public sealed class LoadReportSpecs
     }
 
     [Fact]
+    public void Should_take_marks_less_than_a_second_apart_as_one_event()
+    {
+        var report = new LoadReport(Load(i => i is >= 122 and < 126 ? Request(i, i / 10.0, 2.0, null, Attempt.Timeout) : null));
+
+        var lines = report.Events([(TimeSpan.FromSeconds(10), "node1 back"), (TimeSpan.FromSeconds(10.2), "SIGTERM node2"), (TimeSpan.FromSeconds(15), "node2 exited")]).ToList();
+
+        Assert.Contains(lines, l => l.StartsWith("event \"node1 back + SIGTERM node2\" at 10.0 s: recovered (no failure, p99 ≤ 500 ms) 3 s after it"));
+        Assert.Contains(lines, l => l.StartsWith("event \"node2 exited\" at 15.0 s: recovered (no failure, p99 ≤ 500 ms) 0 s after it"));
+    }
+
+    [Fact]
     public void Should_count_failures_by_cause_and_leave_requests_never_sent_out_of_the_latency()
     {
         var report = new LoadReport(Load(i => i switch

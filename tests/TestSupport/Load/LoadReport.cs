@@ -80,16 +80,18 @@ public sealed class LoadReport(IEnumerable<RequestRecord> records)
 
     /// <summary>
     /// Per event: its recovery time (until the next event, or the end of the load) and the seconds around it, from
-    /// <paramref name="before"/> seconds before to <paramref name="after"/> after. Lines for the scenario's figures.
+    /// <paramref name="before"/> seconds before to <paramref name="after"/> after. Marks less than a second apart
+    /// (e.g. "node1 back" and "SIGTERM node2") are one event. Lines for the scenario's figures.
     /// </summary>
     public IEnumerable<string> Events(IReadOnlyList<(TimeSpan At, string Label)> marks, TimeSpan? p99Limit = null, int before = 2, int after = 8)
     {
         var limit = p99Limit ?? DefaultRecoveryP99;
-        var end = Records.Count == 0 ? TimeSpan.Zero : Records[^1].Start;
-        for (var i = 0; i < marks.Count; i++)
+        var end = Records.Count == 0 ? TimeSpan.Zero : Records.Max(r => r.Start);
+        var events = Coincident(marks);
+        for (var i = 0; i < events.Count; i++)
         {
-            var (at, label) = marks[i];
-            var until = i + 1 < marks.Count ? marks[i + 1].At : end;
+            var (at, label) = events[i];
+            var until = i + 1 < events.Count ? events[i + 1].At : end;
             var recovery = RecoveryAfter(at, until, limit);
             var when = recovery is { } r
                 ? FormattableString.Invariant($"{r.TotalSeconds:0} s after it")
@@ -97,6 +99,16 @@ public sealed class LoadReport(IEnumerable<RequestRecord> records)
             yield return FormattableString.Invariant($"event \"{label}\" at {at.TotalSeconds:0.0} s: recovered (no failure, p99 ≤ {Ms(limit)}) {when}");
             foreach (var second in PerSecond(at, -before, after)) yield return "    " + second;
         }
+    }
+
+    /// <summary>Marks less than a second after the first of a group join it: one event, the labels joined.</summary>
+    public static IReadOnlyList<(TimeSpan At, string Label)> Coincident(IReadOnlyList<(TimeSpan At, string Label)> marks)
+    {
+        var events = new List<(TimeSpan At, string Label)>();
+        foreach (var (at, label) in marks.OrderBy(m => m.At))
+            if (events.Count > 0 && at - events[^1].At < TimeSpan.FromSeconds(1)) events[^1] = (events[^1].At, events[^1].Label + " + " + label);
+            else events.Add((at, label));
+        return events;
     }
 
     public string Summary()
