@@ -42,7 +42,7 @@ public sealed class KillNineSpecs
         await s.LoadCompletes(3000, "load while shards move back to node1 in rebalance rounds");
         await s.Load.StopAsync();
 
-        var report = new LoadReport(s.Load.Records);
+        var report = new LoadReport(s.Load.Scheduled);
         var audit = await LedgerAudit.RunAsync(s.Load.Records, survivors[0].Http);
         var attempts = report.Attempts.ToList();
         var slowestAttempt = attempts.Max(a => a.Latency);

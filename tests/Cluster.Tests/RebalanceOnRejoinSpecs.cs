@@ -36,7 +36,7 @@ public sealed class RebalanceOnRejoinSpecs
 
         var shards = new List<string>();
         foreach (var node in s.Cluster.Running) shards.Add($"{node.Name} {await LocalCluster.ShardCountAsync(node)}");
-        var report = new LoadReport(s.Load.Records);
+        var report = new LoadReport(s.Load.Scheduled);
         var audit = await LedgerAudit.RunAsync(s.Load.Records, s.Cluster[0].Http);
         var duringRebalance = report.Latency(rejoinAt, balancedAt);
         ClusterFigures.Write("rebalance on rejoin (3 nodes, 300 req/s, HAProxy retries 0, no redispatch)",

@@ -23,7 +23,7 @@ public sealed class RollingRestartSpecs
         await s.LoadCompletes(1500, "load on the rolled cluster");
         await s.Load.StopAsync();
 
-        var report = new LoadReport(s.Load.Records);
+        var report = new LoadReport(s.Load.Scheduled);
         var audit = await LedgerAudit.RunAsync(s.Load.Records, s.Cluster[0].Http);
         var duringRoll = report.Latency(rollStart, rollEnd);
         var badAttempts = report.Attempts.Where(a => !a.Ok).ToList();
