@@ -248,6 +248,17 @@ public sealed class HistoryCheckerSpecs
     }
 
     [Fact]
+    public void Should_refuse_a_history_whose_entry_ends_before_it_starts()
+    {
+        var h = new Histories();
+        h.Deposit("a", 10, "k1", 0.2, 0.1, balance: 10, version: 1);
+        h.Row("a", "k1", 10, 10, 1);
+
+        var e = Assert.Throws<ArgumentException>(() => h.Check());
+        Assert.Contains("ends before it starts", e.Message);
+    }
+
+    [Fact]
     public void Should_give_the_readme_row_of_the_counts()
     {
         var h = new Histories();

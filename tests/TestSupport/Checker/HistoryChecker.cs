@@ -71,6 +71,9 @@ public static class HistoryChecker
     public static HistoryReport Check(History history, LedgerSnapshot ledger)
     {
         var entries = history.Entries;
+        // Real-time order rests on each exchange's interval containing the server's handling of it.
+        if (entries.FirstOrDefault(e => e.End < e.Start) is { } backwards)
+            throw new ArgumentException($"a history entry ends before it starts (the client's clock is not usable): {backwards}");
         var v = new Violations();
         var rowsByKey = ledger.Rows.GroupBy(r => (r.Account, r.Key)).ToDictionary(g => g.Key, g => g.ToList());
         var chains = ledger.Rows.GroupBy(r => r.Account).ToDictionary(g => g.Key, g => g.OrderBy(r => r.Version).ToList());
