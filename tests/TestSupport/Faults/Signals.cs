@@ -17,24 +17,45 @@ public static partial class Signals
     }
 
     /// <summary>
-    /// SIGSTOP: the process stops at once, every thread, and cannot catch it — a long GC pause or a stalled VM. Its
-    /// sockets stay open, so peers see silence rather than a closed connection. Dispose the result (or call
-    /// <see cref="Thaw"/>) to SIGCONT it.
+    /// SIGSTOP: the process stops, every thread, and cannot catch it — a long GC pause or a stalled VM. Its sockets
+    /// stay open, so peers see silence rather than a closed connection. Returns once the kernel shows it stopped.
+    /// Dispose the result (or call <see cref="Thaw"/>) to SIGCONT it.
     /// </summary>
     public static Frozen Freeze(int pid)
     {
         Send(pid, SIGSTOP);
+        AwaitState(pid, stopped: true);
         return new Frozen(pid);
     }
 
-    /// <summary>SIGCONT: a stopped process runs on from where it stood, unaware of the time that passed.</summary>
-    public static void Thaw(int pid) => Send(pid, SIGCONT);
+    /// <summary>SIGCONT: a stopped process runs on from where it stood, unaware of the time that passed. Returns once it runs.</summary>
+    public static void Thaw(int pid)
+    {
+        Send(pid, SIGCONT);
+        AwaitState(pid, stopped: false);
+    }
+
+    // A signal is delivered when the target is next scheduled: on a busy machine /proc may show the old state for a while.
+    private static void AwaitState(int pid, bool stopped)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Directory.Exists($"/proc/{pid}") && IsStopped(pid) != stopped)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"pid {pid} is {(stopped ? "not stopped 5 s after SIGSTOP" : "still stopped 5 s after SIGCONT")}");
+            Thread.Sleep(1);
+        }
+    }
 
     /// <summary>True while the process is stopped (state T in /proc/PID/stat).</summary>
     public static bool IsStopped(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+        }
+        catch (IOException) { return false; } // exited meanwhile
     }
 
     /// <summary>A process frozen by <see cref="Freeze"/>; disposing it thaws the process if it still exists.</summary>
