@@ -7,7 +7,9 @@
 #   deploy/local/cluster.sh status    processes, readiness, HAProxy's view, cluster members
 #   deploy/local/cluster.sh down      stop everything this script started (by PID), HAProxy last
 #
-# Everything lives in .local-cluster/ at the repository root: pid files, logs, the SQLite database, haproxy.cfg.
+# Everything lives in .local-cluster/ at the repository root (STATE_DIR): pid files, logs, the SQLite database,
+# haproxy.cfg (rendered from deploy/local/haproxy.cfg.template, the one the tests and the bench use), and each node
+# start's shutdown report (nodeN-genG.report.json).
 # Nodes get SIGTERM on down, so they drain like they would in production. Every exported ACTORSERVICE_* variable
 # reaches all nodes (e.g. ACTORSERVICE_LOG_LEVEL=Debug). Ports: HAProxy 8080 (stats on 8404), nodes HTTP 8081-8083,
 # remoting 4051-4053; change them with LB_PORT, STATS_PORT, HTTP_BASE, CLUSTER_BASE. LB_RETRY=conn-failure lets HAProxy
@@ -76,8 +78,12 @@ render_template() { # $1 = template; each {{NAME}} becomes $TPL_NAME, and a para
 start_node() { # $1 = node number, $2 = app version (optional)
   local i=$1 version=${2:-}
   local seeds="127.0.0.1:$(cluster_port 1),127.0.0.1:$(cluster_port 2)"
+  # Each start of a node is a generation with its own shutdown report: node1-gen1.report.json, node1-gen2... (the
+  # timeline pictures of bench/timeline-demo.sh are drawn from them).
+  local gen=$(( $(cat "$STATE/node$i.gen" 2>/dev/null || echo 0) + 1 ))
+  echo "$gen" > "$STATE/node$i.gen"
   local args=(--http-port "$(http_port "$i")" --cluster-port "$(cluster_port "$i")" --seeds "$seeds"
-              --data-dir "$STATE/data" --lb-delay 2s --admin-token "$(token)" --report-path "$STATE/node$i-shutdown.json")
+              --data-dir "$STATE/data" --lb-delay 2s --admin-token "$(token)" --report-path "$STATE/node$i-gen$gen.report.json")
   [ -n "$version" ] && args+=(--app-version "$version")
   echo "---- start $(date -Is) ${version:+app-version $version}" >> "$STATE/node$i.log"
   nohup dotnet "$DLL" "${args[@]}" >> "$STATE/node$i.log" 2>&1 &
@@ -211,5 +217,5 @@ case "${1:-}" in
   kill) cmd_kill "${2:-1}" ;;
   status) cmd_status ;;
   down) cmd_down ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
