@@ -4,8 +4,9 @@
 #   bench/run.sh [quick|all|throughput|drain|memory] [--rounds N] [--seconds N]
 #
 # "all" (the default, ~20 min) is the set whose table goes into bench/RESULTS.md and the README; the other sets write
-# only bench/results-raw/<run>/RESULTS.md. Every process the run starts (nodes, the baseline, HAProxy, PostgreSQL,
-# wrk) is recorded by PID, and this script's exit trap stops whatever is still running, by PID, however the run ends.
+# only bench/results-raw/<run>/RESULTS.md. Every process the run starts (nodes, the baseline, HAProxy, wrk) is
+# recorded by PID, and this script's exit trap stops whatever is still running, by PID, however the run ends
+# (PostgreSQL is started and stopped by scripts/test-services.sh). See bench/README.md for the method.
 # Needs the .NET SDK; installs what else is missing from Debian packages (wrk; PostgreSQL and HAProxy through
 # scripts/install-test-deps.sh, as the test command does).
 set -euo pipefail
@@ -20,11 +21,12 @@ if ! command -v wrk >/dev/null; then
     || { echo "bench: installing wrk failed" >&2; exit 1; }
 fi
 
-BENCH_PID_DIR=$(mktemp -d /tmp/actorservice-bench-pids.XXXXXX)
-export BENCH_PID_DIR
+# TestSupport's process launcher (nodes, the baseline, HAProxy, wrk) writes a file named by each child's PID here.
+ACTORSERVICE_PID_DIR=$(mktemp -d /tmp/actorservice-bench-pids.XXXXXX)
+export ACTORSERVICE_PID_DIR
 cleanup() {
   local pid left=()
-  for f in "$BENCH_PID_DIR"/*; do
+  for f in "$ACTORSERVICE_PID_DIR"/*; do
     [ -e "$f" ] || continue
     pid=$(basename "$f")
     if kill -0 "$pid" 2>/dev/null; then
@@ -37,7 +39,7 @@ cleanup() {
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
-  rm -rf "$BENCH_PID_DIR"
+  rm -rf "$ACTORSERVICE_PID_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Real drains under load, drawn with tools/Timeline (the pictures in the README's Observability section).
 #   bench/timeline-demo.sh single   one node under wrk load (64 connections of deposits on 100 accounts), SIGTERM
-#   bench/timeline-demo.sh rolling  3 nodes sharing one SQLite file, wrk on each; SIGTERM one at a time, each restarted
-#                                   with a new app-version before the next (a rolling deploy): one lane per node
+#   bench/timeline-demo.sh rolling  deploy/local/cluster.sh's 3 nodes (one SQLite file) behind HAProxy, wrk through it,
+#                                   and its rolling restart to a new app-version: one lane per node
 # Writes docs/timeline-<mode>.svg and keeps the reports and logs in the printed work folder. Needs wrk; Release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,12 +28,10 @@ pids=()
 loads=()
 http_port() { echo $((18180 + $1)); }
 cluster_port() { echo $((14180 + $1)); }
-seeds="127.0.0.1:$(cluster_port 1),127.0.0.1:$(cluster_port 2)"
 
-start_node() { # $1 = node number, $2 = generation (report and log names), $3 = app version
+start_node() { # single mode: $1 = node number, $2 = generation (report and log names), $3 = app version
   local args=(--http-port "$(http_port "$1")" --cluster-port "$(cluster_port "$1")" --data-dir "$work/data"
     --lb-delay 1s --report-path "$work/report-$1-$2.json" --app-version "$3" --log-level Information)
-  [ "$mode" = rolling ] && args+=(--seeds "$seeds")
   dotnet "$dll" "${args[@]}" > "$work/node-$1-$2.log" 2>&1 &
   pids[$1]=$!
 }
@@ -60,17 +58,15 @@ if [ "$mode" = single ]; then
   out=docs/timeline-single.svg
   dotnet tools/Timeline/bin/Release/net10.0/ActorService.Timeline.dll "$work/report-1-1.json" "$out"
 else
-  for n in 1 2 3; do start_node $n 1 1.0.0; done
-  for n in 1 2 3; do wait_ready $n; done
-  for n in 1 2 3; do load $n 24 300s; done
+  # The rolling restart is deploy/local/cluster.sh's (the one a person runs), in a state folder of its own.
+  cluster() { STATE_DIR=$work LB_PORT=18180 STATS_PORT=18190 HTTP_BASE=18181 CLUSTER_BASE=14181 deploy/local/cluster.sh "$@"; }
+  trap 'cleanup; cluster down >/dev/null 2>&1 || true' EXIT
+  ACTORSERVICE_LOG_LEVEL=Information cluster up
+  wrk -t2 -c72 -d300s -s "$lua" "http://127.0.0.1:18180" > "$work/wrk.txt" 2>&1 &
+  loads+=($!)
   sleep 8
-  for n in 1 2 3; do
-    drain $n
-    start_node $n 2 1.0.1
-    wait_ready $n
-    sleep 5 # shards settle on the new version before the next node goes
-  done
+  ACTORSERVICE_LOG_LEVEL=Information cluster roll 1.0.1
   out=docs/timeline-rolling.svg
-  dotnet tools/Timeline/bin/Release/net10.0/ActorService.Timeline.dll "$work"/report-{1,2,3}-1.json "$out"
+  dotnet tools/Timeline/bin/Release/net10.0/ActorService.Timeline.dll "$work"/node{1,2,3}-gen1.report.json "$out"
 fi
 echo "picture: $out"

@@ -3,7 +3,13 @@
 # shared with a system-wide service.
 #
 #   eval "$(scripts/test-services.sh start)"   # starts both, prints the export lines below
+#   scripts/test-services.sh start --listen 198.18.7.1   # also listen on that address (a network namespace bridge's)
 #   scripts/test-services.sh stop              # stops them and removes the folder (uses ACTORSERVICE_TEST_SERVICES_DIR)
+#
+# --listen ADDR: nodes in network namespaces (tests/TestSupport NetTopology) cannot reach the root namespace's
+# loopback, so the servers listen on the bridge's address too, PostgreSQL trusts connections from its /24 and Redis
+# leaves protected mode (which answers loopback clients only). The
+# address must exist when the servers start; only 198.18.0.0/15 (a test's own bridge) is accepted.
 #
 # Exports:
 #   ACTORSERVICE_TEST_POSTGRES      Npgsql connection string of the superuser on the private server (tests create their own databases)
@@ -29,6 +35,14 @@ as_postgres() {
 }
 
 start() {
+  local also="" pg_listen=127.0.0.1 redis_bind=127.0.0.1 redis_protected=yes
+  if [ "${1:-}" = --listen ]; then
+    also=${2:-}
+    [[ "$also" =~ ^198\.1[89]\.[0-9]+\.[0-9]+$ ]] || { echo "--listen takes an address in 198.18.0.0/15, not '$also'" >&2; exit 2; }
+    pg_listen="127.0.0.1,$also"
+    redis_bind="127.0.0.1 $also"
+    redis_protected=no # Redis's protected mode answers only loopback clients; the bridge is reachable from its namespaces alone
+  fi
   local pgbin
   pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
   [ -x "$pgbin/initdb" ] || { echo "PostgreSQL is not installed: run scripts/install-test-deps.sh" >&2; exit 1; }
@@ -43,13 +57,14 @@ start() {
   pg_port=$(free_port)
   as_postgres "$pgbin/initdb" -D "$dir/pg/data" -U postgres -A trust --no-sync -E UTF8 >"$dir/pg/initdb.log" 2>&1 \
     || { cat "$dir/pg/initdb.log" >&2; exit 1; }
+  [ -n "$also" ] && echo "host all all ${also%.*}.0/24 trust" >> "$dir/pg/data/pg_hba.conf"
   # fsync stays on: the durability specs must see what production sees. Loopback only; socket in our own folder.
   as_postgres "$pgbin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$dir/pg -c max_connections=300 -c shared_buffers=64MB" \
+    -o "-c listen_addresses=$pg_listen -c port=$pg_port -c unix_socket_directories=$dir/pg -c max_connections=300 -c shared_buffers=64MB" \
     start >/dev/null || { cat "$dir/pg/server.log" >&2; exit 1; }
 
   redis_port=$(free_port)
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+  redis-server --port "$redis_port" --bind $redis_bind --protected-mode $redis_protected --save '' --appendonly no --daemonize yes \
     --dir "$dir/redis" --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" >/dev/null
   for _ in $(seq 1 100); do
     redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
@@ -83,7 +98,7 @@ stop() {
 }
 
 case "${1:-}" in
-  start) start ;;
+  start) shift; start "$@" ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: $0 start|stop [dir]" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--listen ADDR] | stop [dir]" >&2; exit 2 ;;
 esac

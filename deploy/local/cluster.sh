@@ -7,7 +7,9 @@
 #   deploy/local/cluster.sh status    processes, readiness, HAProxy's view, cluster members
 #   deploy/local/cluster.sh down      stop everything this script started (by PID), HAProxy last
 #
-# Everything lives in .local-cluster/ at the repository root: pid files, logs, the SQLite database, haproxy.cfg.
+# Everything lives in .local-cluster/ at the repository root (STATE_DIR): pid files, logs, the SQLite database,
+# haproxy.cfg (rendered from deploy/local/haproxy.cfg.template, the one the tests and the bench use), and each node
+# start's shutdown report (nodeN-genG.report.json).
 # Nodes get SIGTERM on down, so they drain like they would in production. Every exported ACTORSERVICE_* variable
 # reaches all nodes (e.g. ACTORSERVICE_LOG_LEVEL=Debug). Ports: HAProxy 8080 (stats on 8404), nodes HTTP 8081-8083,
 # remoting 4051-4053; change them with LB_PORT, STATS_PORT, HTTP_BASE, CLUSTER_BASE. LB_RETRY=conn-failure lets HAProxy
@@ -45,45 +47,35 @@ need_tools() {
   fi
 }
 
+# HAProxy's configuration comes from deploy/local/haproxy.cfg.template, the one the tests and the bench render too.
+# Active checks on /health/ready every 500 ms: a draining node (readiness 503) is taken out after 2 failed checks
+# (<= 1 s), well within the nodes' 2 s --lb-delay, so no request meets a closed port.
 write_haproxy_cfg() {
-  local retries="retries 0
-  no option redispatch"
-  [ "${LB_RETRY:-}" = conn-failure ] && retries="retries 3
-  retry-on conn-failure
-  option redispatch 1"
-  {
-    cat <<CFG
-# Written by deploy/local/cluster.sh. Active checks on /health/ready every 500 ms: a draining node (readiness 503)
-# is taken out after 2 failed checks (<= 1 s), well within the nodes' 2 s --lb-delay, so no request meets a closed port.
-global
-  maxconn 4096
-defaults
-  mode http
-  option http-keep-alive
-  timeout connect 1s
-  timeout client 30s
-  timeout server 20s        # longer than the node's 10 s request timeout: the node always answers first
-  timeout http-keep-alive 10s
-  timeout check 1s
-  $retries
-frontend ledger
-  bind 127.0.0.1:$LB_PORT
-  default_backend nodes
-backend nodes
-  balance roundrobin
-  option httpchk GET /health/ready
-  http-check expect status 200
-  default-server inter 500ms fall 2 rise 2
-CFG
-    for i in $(seq 1 $NODES); do echo "  server node$i 127.0.0.1:$(http_port "$i") check"; done
-    cat <<CFG
-listen stats
-  bind 127.0.0.1:$STATS_PORT
-  stats enable
-  stats uri /stats
-CFG
+  local retries=0 retry_on=none redispatch=0 servers="" i
+  [ "${LB_RETRY:-}" = conn-failure ] && { retries=3; retry_on=conn-failure; redispatch=1; }
+  for i in $(seq 1 $NODES); do
+    servers+="  server node$i 127.0.0.1:$(http_port "$i") check"
+    [ "$i" -lt $NODES ] && servers+=$'\n'
+  done
+  { echo "# Rendered by deploy/local/cluster.sh from deploy/local/haproxy.cfg.template"
+    TPL_FRONTEND=127.0.0.1:$LB_PORT TPL_STATS=127.0.0.1:$STATS_PORT TPL_CHECK_INTERVAL=500ms TPL_FALL=2 TPL_RISE=2 \
+    TPL_SERVER_TIMEOUT=20s TPL_RETRIES=$retries TPL_RETRY_ON=$retry_on TPL_REDISPATCH=$redispatch TPL_SERVERS=$servers \
+      render_template "$ROOT/deploy/local/haproxy.cfg.template"
   } > "$STATE/haproxy.cfg"
   haproxy -c -q -f "$STATE/haproxy.cfg"
+}
+
+render_template() { # $1 = template; each {{NAME}} becomes $TPL_NAME, and a parameter without a value is an error
+  awk '{
+    out = ""; line = $0
+    while (match(line, /\{\{[A-Z_]+\}\}/)) {
+      name = substr(line, RSTART + 2, RLENGTH - 4)
+      if (!(("TPL_" name) in ENVIRON)) { print "haproxy template parameter without a value: " name > "/dev/stderr"; exit 1 }
+      out = out substr(line, 1, RSTART - 1) ENVIRON["TPL_" name]
+      line = substr(line, RSTART + RLENGTH)
+    }
+    print out line
+  }' "$1"
 }
 
 # Mutual TLS for remoting (docs/security.md): the CA and node certificate in $STATE/tls, made once.
@@ -96,8 +88,12 @@ make_certs() {
 start_node() { # $1 = node number, $2 = app version (optional)
   local i=$1 version=${2:-}
   local seeds="127.0.0.1:$(cluster_port 1),127.0.0.1:$(cluster_port 2)"
+  # Each start of a node is a generation with its own shutdown report: node1-gen1.report.json, node1-gen2... (the
+  # timeline pictures of bench/timeline-demo.sh are drawn from them).
+  local gen=$(( $(cat "$STATE/node$i.gen" 2>/dev/null || echo 0) + 1 ))
+  echo "$gen" > "$STATE/node$i.gen"
   local args=(--http-port "$(http_port "$i")" --cluster-port "$(cluster_port "$i")" --seeds "$seeds"
-              --data-dir "$STATE/data" --lb-delay 2s --admin-token "$(token)" --report-path "$STATE/node$i-shutdown.json")
+              --data-dir "$STATE/data" --lb-delay 2s --admin-token "$(token)" --report-path "$STATE/node$i-gen$gen.report.json")
   [ -n "$version" ] && args+=(--app-version "$version")
   [ "$TLS" = off ] || args+=(--remoting-tls-cert "$STATE/tls/tls.crt" --remoting-tls-key "$STATE/tls/tls.key" --remoting-tls-ca "$STATE/tls/ca.crt")
   echo "---- start $(date -Is) ${version:+app-version $version}" >> "$STATE/node$i.log"
@@ -233,5 +229,5 @@ case "${1:-}" in
   kill) cmd_kill "${2:-1}" ;;
   status) cmd_status ;;
   down) cmd_down ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

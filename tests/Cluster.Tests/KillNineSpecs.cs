@@ -16,7 +16,7 @@ public sealed class KillNineSpecs
     [Fact]
     public async Task Should_serve_every_shard_within_10s_and_lose_no_acknowledged_write_when_a_node_is_killed()
     {
-        await using var s = await ClusterScenario.StartAsync("kill9", HaproxyConfig.RetryConnectFailures, honourRetryAfter: true);
+        await using var s = await ClusterScenario.StartAsync("kill9", HaproxyConfig.RetryConnectFailures, ClientModel.PatientUnlessOverridden(honourRetryAfter: true));
         var victim = s.Cluster[0];
         await victim.WaitForLogAsync(l => l.Contains("Singleton manager started singleton actor", StringComparison.Ordinal), TimeSpan.FromSeconds(5),
             "that it hosts the shard coordinator (the oldest node)");
@@ -42,7 +42,7 @@ public sealed class KillNineSpecs
         await s.LoadCompletes(3000, "load while shards move back to node1 in rebalance rounds");
         await s.Load.StopAsync();
 
-        var report = new LoadReport(s.Load.Records);
+        var report = new LoadReport(s.Load.Scheduled);
         var audit = await LedgerAudit.RunAsync(s.Load.Records, survivors[0].Http);
         var attempts = report.Attempts.ToList();
         var slowestAttempt = attempts.Max(a => a.Latency);
@@ -62,6 +62,9 @@ public sealed class KillNineSpecs
             $"latency of requests started during the event (kill → all shards serving + 1 s): {duringEvent.Count} requests, p50 {LoadReport.Ms(duringEvent.P50)}, p99 {LoadReport.Ms(duringEvent.P99)}, max {LoadReport.Ms(duringEvent.Max)}",
             $"slowest single attempt {LoadReport.Ms(slowestAttempt)}; node1 back (restart to ready) at {Secs(backAt - killAt)} after the kill",
             $"ledger: {audit}",
+            $"client: {s.Load.Options.Client}",
+            .. report.Events(s.Load.Marks),
+            (await s.CheckHistoryAsync()).ToString(),
             .. failed.Take(20).Select(LoadReport.Describe),
         ]);
 

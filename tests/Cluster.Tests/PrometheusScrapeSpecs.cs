@@ -26,16 +26,14 @@ public sealed class PrometheusScrapeSpecs(ITestOutputHelper output)
     public async Task Should_record_drain_phases_and_member_counts_and_evaluate_every_alert_when_prometheus_scrapes_a_rolling_restart()
     {
         var cost = Stopwatch.StartNew();
-        await using var cluster = await LocalCluster.StartAsync("prometheus-roll", 3, (i, l) => l with
-        {
-            LbDelay = ClusterScenario.LbDelay, // 2 s: a scrape a second sees every drain before its listener closes
-            ReportPath = Path.Combine(l.DataDir, $"{LocalCluster.Name(i)}-shutdown.json"), // the restarted node publishes its previous drain
-        });
-        var backends = Enumerable.Range(0, 3).Select(i => (LocalCluster.Name(i), cluster.Launch(i).HttpPort)).ToList();
-        await using var haproxy = await HaproxyProcess.StartAsync(HaproxyConfig.NoRetries(Ports.Free(), Ports.Free(), backends), cluster.WorkDir);
-        await haproxy.WaitAllUpAsync(TimeSpan.FromSeconds(30));
-        await using var load = new OpenLoopLoad(new LoadOptions(haproxy.FrontendUri) { RatePerSecond = 100, Accounts = 100 });
-        await load.SeedAccountsAsync();
+        // The load is metrics' background, not the judge: the patient client, as when this spec was written.
+        await using var s = await ClusterScenario.StartAsync("prometheus-roll", HaproxyConfig.NoRetries, ClientModel.PatientUnlessOverridden(honourRetryAfter: false),
+            customize: (i, l) => l with
+            {
+                ReportPath = Path.Combine(l.DataDir, $"{LocalCluster.Name(i)}-shutdown.json"), // the restarted node publishes its previous drain
+            },
+            load: o => o with { RatePerSecond = 100, Accounts = 100 }); // LbDelay 2 s: a scrape a second sees every drain before its listener closes
+        var (cluster, load) = (s.Cluster, s.Load);
 
         var instances = Enumerable.Range(0, 3).ToDictionary(i => $"127.0.0.1:{MetricsPort(cluster.Launch(i))}", LocalCluster.Name);
         await using var prometheus = await PrometheusServer.StartAsync(ScrapeConfig.Render(instances.Keys, ScrapeInterval), cluster.WorkDir);
@@ -45,22 +43,13 @@ public sealed class PrometheusScrapeSpecs(ITestOutputHelper output)
             TimeSpan.FromSeconds(30), $"Prometheus to scrape all three nodes (log: {prometheus.LogPath})", TimeSpan.FromMilliseconds(250));
 
         load.Start();
-        await RequestsComplete(load, 300, "a steady state before the roll");
+        await s.LoadCompletes(300, "a steady state before the roll");
         var rollStart = DateTimeOffset.UtcNow;
-        var marks = new List<(DateTimeOffset At, string Label)>();
-        for (var i = 0; i < 3; i++)
-        {
-            var name = LocalCluster.Name(i);
-            marks.Add((DateTimeOffset.UtcNow, $"SIGTERM {name}"));
-            cluster[i].Signal(Signals.SIGTERM);
-            var code = await cluster[i].WaitForExitAsync(TimeSpan.FromSeconds(60));
-            Assert.True(code == 0, $"{name} exited with code {code} after SIGTERM\n{cluster.Tails(20)}");
-            await cluster.RestartAsync(i, l => l with { AppVersion = "1.0.1" });
-            await haproxy.WaitServerStateAsync(name, "UP", TimeSpan.FromSeconds(30));
-            await cluster.WaitMembersUpAsync(3, TimeSpan.FromSeconds(60));
-            marks.Add((DateTimeOffset.UtcNow, $"{name} back"));
-        }
-        await RequestsComplete(load, 200, "load on the rolled cluster");
+        var loadZero = rollStart - load.Now; // the load's clock on the wall clock, for the graphs' marks
+        await RollingRestart.RunAsync(s, (_, l) => l with { AppVersion = "1.0.1" },
+            onExit: (name, code) => Assert.True(code == 0, $"{name} exited with code {code} after SIGTERM\n{cluster.Tails(20)}"));
+        var marks = load.Marks.Where(m => !m.Label.EndsWith(" exited", StringComparison.Ordinal)).Select(m => (loadZero + m.At, m.Label)).ToList();
+        await s.LoadCompletes(200, "load on the rolled cluster");
         var rollEnd = DateTimeOffset.UtcNow;
         await load.StopAsync();
         var window = $"{(int)Math.Ceiling((DateTimeOffset.UtcNow - rollStart).TotalSeconds) + 10}s";
@@ -129,13 +118,6 @@ public sealed class PrometheusScrapeSpecs(ITestOutputHelper output)
             .. evaluated,
             $"graphs: {graphsPath}",
         ]));
-    }
-
-    private static Task RequestsComplete(OpenLoopLoad load, int requests, string what)
-    {
-        var from = load.Records.Count;
-        return Eventually.True(() => load.Records.Count - from >= requests, TimeSpan.FromSeconds(3.0 * requests / load.Options.RatePerSecond + 10),
-            $"{requests} more requests: {what}", TimeSpan.FromMilliseconds(100));
     }
 
     private static string Describe(Dictionary<string, Dictionary<string, double>> phases) =>

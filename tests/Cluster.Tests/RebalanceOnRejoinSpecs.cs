@@ -13,7 +13,7 @@ public sealed class RebalanceOnRejoinSpecs
     [Fact]
     public async Task Should_move_shards_to_a_node_that_rejoins_without_a_client_visible_error()
     {
-        await using var s = await ClusterScenario.StartAsync("rejoin", HaproxyConfig.NoRetries);
+        await using var s = await ClusterScenario.StartAsync("rejoin", HaproxyConfig.NoRetries, ClientModel.PatientUnlessOverridden(honourRetryAfter: false));
         var returning = s.Cluster[2];
         returning.Signal(Signals.SIGTERM);
         Assert.Equal(0, await returning.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -36,7 +36,7 @@ public sealed class RebalanceOnRejoinSpecs
 
         var shards = new List<string>();
         foreach (var node in s.Cluster.Running) shards.Add($"{node.Name} {await LocalCluster.ShardCountAsync(node)}");
-        var report = new LoadReport(s.Load.Records);
+        var report = new LoadReport(s.Load.Scheduled);
         var audit = await LedgerAudit.RunAsync(s.Load.Records, s.Cluster[0].Http);
         var duringRebalance = report.Latency(rejoinAt, balancedAt);
         ClusterFigures.Write("rebalance on rejoin (3 nodes, 300 req/s, HAProxy retries 0, no redispatch)",
@@ -45,6 +45,9 @@ public sealed class RebalanceOnRejoinSpecs
             $"node3 ready and UP in HAProxy {LoadReport.Ms(readyAfter)} after its start, hosting ≥ 30 shards {LoadReport.Ms(balancedAfter)} after it; shards now: {string.Join(", ", shards)}",
             $"latency of requests started while shards moved: {duringRebalance.Count} requests, p50 {LoadReport.Ms(duringRebalance.P50)}, p99 {LoadReport.Ms(duringRebalance.P99)}, max {LoadReport.Ms(duringRebalance.Max)}",
             $"ledger: {audit}",
+            $"client: {s.Load.Options.Client}",
+            .. report.Events(s.Load.Marks),
+            (await s.CheckHistoryAsync()).ToString(),
             .. report.Failed.Take(20).Select(LoadReport.Describe),
         ]);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using ActorService.TestSupport;
 using Xunit;
@@ -14,36 +13,17 @@ public sealed class RollingRestartSpecs
     [Fact]
     public async Task Should_answer_every_request_and_keep_every_deposit_exactly_once_when_each_node_is_restarted_in_turn()
     {
-        await using var s = await ClusterScenario.StartAsync("roll", HaproxyConfig.NoRetries);
+        await using var s = await ClusterScenario.StartAsync("roll", HaproxyConfig.NoRetries, ClientModel.PatientUnlessOverridden(honourRetryAfter: false));
         s.Load.Start();
         await s.LoadCompletes(1500, "a steady state before the roll");
         var rollStart = s.Load.Mark("rolling restart begins");
-        var steps = new List<string>();
-        for (var i = 0; i < s.Cluster.Size; i++)
-        {
-            var name = LocalCluster.Name(i);
-            var node = s.Cluster[i];
-            var stop = Stopwatch.StartNew();
-            s.Load.Mark($"SIGTERM {name}");
-            node.Signal(Signals.SIGTERM);
-            var code = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
-            var shutdown = stop.Elapsed;
-            Assert.True(code == 0, $"{name} exited with code {code} after SIGTERM (0 = clean drain)\n{s.Context()}");
-            s.Load.Mark($"{name} exited");
-
-            var start = Stopwatch.StartNew();
-            await s.Cluster.RestartAsync(i, l => l with { AppVersion = "1.0.1" });
-            var ready = start.Elapsed;
-            await s.Haproxy.WaitServerStateAsync(name, "UP", TimeSpan.FromSeconds(30));
-            await s.Cluster.WaitMembersUpAsync(3, TimeSpan.FromSeconds(60));
-            s.Load.Mark($"{name} back (app-version 1.0.1)");
-            steps.Add($"{name}: SIGTERM to exit {LoadReport.Ms(shutdown)} (exit code {code}), restart to ready {LoadReport.Ms(ready)}, to HAProxy UP and 3 members Up {LoadReport.Ms(start.Elapsed)}");
-        }
+        var steps = await RollingRestart.RunAsync(s, (_, l) => l with { AppVersion = "1.0.1" },
+            onExit: (name, code) => Assert.True(code == 0, $"{name} exited with code {code} after SIGTERM (0 = clean drain)\n{s.Context()}"));
         var rollEnd = s.Load.Mark("rolling restart done");
         await s.LoadCompletes(1500, "load on the rolled cluster");
         await s.Load.StopAsync();
 
-        var report = new LoadReport(s.Load.Records);
+        var report = new LoadReport(s.Load.Scheduled);
         var audit = await LedgerAudit.RunAsync(s.Load.Records, s.Cluster[0].Http);
         var duringRoll = report.Latency(rollStart, rollEnd);
         var badAttempts = report.Attempts.Where(a => !a.Ok).ToList();
@@ -51,8 +31,11 @@ public sealed class RollingRestartSpecs
         [
             report.Summary(),
             string.Create(CultureInfo.InvariantCulture, $"rolling restart took {(rollEnd - rollStart).TotalSeconds:0.0} s; latency of requests started during it: {duringRoll.Count} requests, p50 {LoadReport.Ms(duringRoll.P50)}, p99 {LoadReport.Ms(duringRoll.P99)}, max {LoadReport.Ms(duringRoll.Max)}"),
-            .. steps,
+            .. steps.Select(step => step.ToString()),
             $"ledger: {audit}",
+            $"client: {s.Load.Options.Client}",
+            .. report.Events(s.Load.Marks),
+            (await s.CheckHistoryAsync()).ToString(),
             .. report.Failed.Take(20).Select(LoadReport.Describe),
         ]);
 

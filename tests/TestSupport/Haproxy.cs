@@ -1,111 +1,130 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Text;
+using System.Text.RegularExpressions;
 
 namespace ActorService.TestSupport;
 
+/// <summary>One server behind HAProxy: a node's name (HAProxy's server name, also in <c>X-Served-By</c>) and address.</summary>
+public sealed record HaproxyServer(string Name, string Host, int Port)
+{
+    public static HaproxyServer Loopback(string name, int port) => new(name, "127.0.0.1", port);
+}
+
 /// <summary>
-/// One HAProxy configuration in front of local nodes: round robin over <see cref="Backends"/>, active health checks on
-/// <c>/health/ready</c>, keep-alive on both sides. The two presets are the issue's: <see cref="NoRetries"/> for rolling
-/// restarts (the node must never need the load balancer's help) and <see cref="RetryConnectFailures"/> for kill -9
-/// (a connection that could not be opened carried no request, so retrying it elsewhere is safe).
+/// One HAProxy configuration in front of local nodes, rendered from the repository's one template
+/// (<c>deploy/local/haproxy.cfg.template</c>, shared with the bench and <c>deploy/local/cluster.sh</c>): round robin,
+/// active health checks on <c>/health/ready</c>, keep-alive on both sides, <c>X-Served-By</c> on every answer. The two
+/// presets are the issue's: <see cref="NoRetries"/> for rolling restarts (the node must never need the load balancer's
+/// help) and <see cref="RetryConnectFailures"/> for kill -9 (a connection that could not be opened carried no request,
+/// so retrying it elsewhere is safe).
 /// </summary>
-public sealed record HaproxyConfig(int FrontendPort, int StatsPort, IReadOnlyList<(string Name, int Port)> Backends)
+public sealed record HaproxyConfig(int FrontendPort, int StatsPort, IReadOnlyList<HaproxyServer> Servers)
 {
     /// <summary>Health check period; a server goes down after <see cref="Fall"/> failed checks and up after <see cref="Rise"/> good ones.</summary>
     public string CheckInterval { get; init; } = "500ms";
     public int Fall { get; init; } = 2;
     public int Rise { get; init; } = 2;
     public int Retries { get; init; }
-    /// <summary>HAProxy <c>retry-on</c> value; null: no retry conditions.</summary>
-    public string? RetryOn { get; init; }
+    /// <summary>HAProxy <c>retry-on</c> value; <c>none</c>: no retry conditions.</summary>
+    public string RetryOn { get; init; } = "none";
     public bool Redispatch { get; init; }
     /// <summary>Longer than the node's request timeout, so HAProxy never answers 504 before the node answers.</summary>
     public string ServerTimeout { get; init; } = "20s";
+    /// <summary>Where clients and the stats page connect (the root namespace's loopback).</summary>
+    public string BindHost { get; init; } = "127.0.0.1";
 
-    public static HaproxyConfig NoRetries(int frontendPort, int statsPort, IReadOnlyList<(string, int)> backends) =>
-        new(frontendPort, statsPort, backends) { Retries = 0 };
+    public static HaproxyConfig NoRetries(int frontendPort, int statsPort, IReadOnlyList<HaproxyServer> servers) =>
+        new(frontendPort, statsPort, servers) { Retries = 0 };
 
-    public static HaproxyConfig RetryConnectFailures(int frontendPort, int statsPort, IReadOnlyList<(string, int)> backends) =>
-        new(frontendPort, statsPort, backends) { Retries = 3, RetryOn = "conn-failure", Redispatch = true };
+    public static HaproxyConfig RetryConnectFailures(int frontendPort, int statsPort, IReadOnlyList<HaproxyServer> servers) =>
+        new(frontendPort, statsPort, servers) { Retries = 3, RetryOn = "conn-failure", Redispatch = true };
 
-    public string Render()
+    public static string TemplatePath => Path.Combine(Repo.Root, "deploy", "local", "haproxy.cfg.template");
+
+    /// <summary>The template with this configuration's values in.</summary>
+    public string Render() => HaproxyTemplate.Render(File.ReadAllText(TemplatePath), new Dictionary<string, string>
     {
-        var c = new StringBuilder();
-        c.AppendLine("global");
-        c.AppendLine("  maxconn 4096");
-        c.AppendLine("  log stdout format raw local0 info");
-        c.AppendLine("defaults");
-        c.AppendLine("  mode http");
-        c.AppendLine("  log global");
-        c.AppendLine("  option httplog");
-        c.AppendLine("  option http-keep-alive");
-        c.AppendLine("  timeout connect 1s");
-        c.AppendLine("  timeout client 30s");
-        c.AppendLine($"  timeout server {ServerTimeout}");
-        c.AppendLine("  timeout http-keep-alive 10s");
-        c.AppendLine("  timeout check 1s");
-        c.AppendLine($"  retries {Retries}");
-        if (RetryOn is not null) c.AppendLine($"  retry-on {RetryOn}");
-        c.AppendLine(Redispatch ? "  option redispatch 1" : "  no option redispatch");
-        c.AppendLine("frontend ledger");
-        c.AppendLine($"  bind 127.0.0.1:{FrontendPort}");
-        c.AppendLine("  default_backend nodes");
-        c.AppendLine("backend nodes");
-        c.AppendLine("  balance roundrobin");
-        c.AppendLine("  option httpchk GET /health/ready");
-        c.AppendLine("  http-check expect status 200");
-        c.AppendLine($"  default-server inter {CheckInterval} fall {Fall} rise {Rise}");
-        foreach (var (name, port) in Backends) c.AppendLine($"  server {name} 127.0.0.1:{port} check");
-        c.AppendLine("listen stats");
-        c.AppendLine($"  bind 127.0.0.1:{StatsPort}");
-        c.AppendLine("  stats enable");
-        c.AppendLine("  stats uri /stats");
-        return c.ToString();
+        ["FRONTEND"] = $"{BindHost}:{FrontendPort}",
+        ["STATS"] = $"{BindHost}:{StatsPort}",
+        ["CHECK_INTERVAL"] = CheckInterval,
+        ["FALL"] = Fall.ToString(CultureInfo.InvariantCulture),
+        ["RISE"] = Rise.ToString(CultureInfo.InvariantCulture),
+        ["SERVER_TIMEOUT"] = ServerTimeout,
+        ["RETRIES"] = Retries.ToString(CultureInfo.InvariantCulture),
+        ["RETRY_ON"] = RetryOn,
+        ["REDISPATCH"] = Redispatch ? "1" : "0",
+        ["SERVERS"] = string.Join("\n", Servers.Select(s => $"  server {s.Name} {s.Host}:{s.Port} check")),
+    });
+}
+
+/// <summary>Fills the template's <c>{{NAME}}</c> parameters; a parameter left unfilled, or a value for none, is an error.</summary>
+public static partial class HaproxyTemplate
+{
+    [GeneratedRegex(@"\{\{([A-Z_]+)\}\}")]
+    private static partial Regex Parameter();
+
+    public static string Render(string template, IReadOnlyDictionary<string, string> values)
+    {
+        var used = new HashSet<string>();
+        var missing = new SortedSet<string>();
+        var text = Parameter().Replace(template, m =>
+        {
+            var name = m.Groups[1].Value;
+            if (!values.TryGetValue(name, out var value)) { missing.Add(name); return m.Value; }
+            used.Add(name);
+            return value;
+        });
+        if (missing.Count > 0) throw new ArgumentException($"haproxy template parameters without a value: {string.Join(", ", missing)}");
+        var unknown = values.Keys.Where(k => !used.Contains(k)).ToList();
+        if (unknown.Count > 0) throw new ArgumentException($"values for parameters the haproxy template does not have: {string.Join(", ", unknown)}");
+        return text;
     }
 }
 
 /// <summary>A real HAProxy process in the foreground (<c>haproxy -db</c>), started and stopped by PID, its log captured.</summary>
 public sealed class HaproxyProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StreamWriter _log;
+    private readonly ChildProcess _process;
     private readonly HttpClient _stats;
 
-    private HaproxyProcess(HaproxyConfig config, Process process, StreamWriter log, string logPath)
+    private HaproxyProcess(HaproxyConfig config, ChildProcess process)
     {
         Config = config;
         _process = process;
-        _log = log;
-        LogPath = logPath;
-        _stats = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{config.StatsPort}/"), Timeout = TimeSpan.FromSeconds(2) };
+        _stats = new HttpClient { BaseAddress = new Uri($"http://{config.BindHost}:{config.StatsPort}/"), Timeout = TimeSpan.FromSeconds(2) };
     }
 
     public HaproxyConfig Config { get; }
-    public string LogPath { get; }
-    public Uri FrontendUri => new($"http://127.0.0.1:{Config.FrontendPort}/");
+    public string LogPath => _process.LogPath;
+    public int Pid => _process.Pid;
+    public Uri FrontendUri => new($"http://{Config.BindHost}:{Config.FrontendPort}/");
 
     public static async Task<HaproxyProcess> StartAsync(HaproxyConfig config, string workDir)
     {
         var cfgPath = Path.Combine(workDir, "haproxy.cfg");
         await File.WriteAllTextAsync(cfgPath, config.Render());
-        var check = await RunAsync("haproxy", "-c", "-q", "-f", cfgPath);
+        var check = await Command.RunAsync("haproxy", ["-c", "-q", "-f", cfgPath]);
         if (check.Code != 0) throw new InvalidOperationException($"haproxy rejected {cfgPath}: {check.Output}");
 
-        var logPath = Path.Combine(workDir, "haproxy.log");
-        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        var psi = new ProcessStartInfo("haproxy") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-db", "-f", cfgPath }) psi.ArgumentList.Add(a);
-        var process = new Process { StartInfo = psi };
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } l) lock (log) log.WriteLine(l); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } l) lock (log) log.WriteLine(l); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var haproxy = new HaproxyProcess(config, process, log, logPath);
-        await Eventually.True(() => !process.HasExited && IsListening(config.FrontendPort), TimeSpan.FromSeconds(10),
-            $"haproxy to listen on {config.FrontendPort} (log: {logPath})");
+        // Its request log goes to the file only: at thousands of requests a second, lines in memory would add up.
+        var process = ChildProcess.Run(new ChildStart("haproxy", "haproxy", ["-db", "-f", cfgPath], Path.Combine(workDir, "haproxy.log"))
+        {
+            LinesInMemory = 200,
+        });
+        var haproxy = new HaproxyProcess(config, process);
+        try
+        {
+            await Eventually.True(() =>
+            {
+                if (process.HasExited) throw new InvalidOperationException($"haproxy exited with {process.Exited.Result}:\n{process.Tail()}");
+                return IsListening(config.BindHost, config.FrontendPort);
+            }, TimeSpan.FromSeconds(10), $"haproxy to listen on {config.FrontendPort} (log: {process.LogPath})");
+        }
+        catch
+        {
+            await haproxy.DisposeAsync();
+            throw;
+        }
         return haproxy;
     }
 
@@ -127,42 +146,26 @@ public sealed class HaproxyProcess : IAsyncDisposable
 
     public async Task WaitAllUpAsync(TimeSpan within)
     {
-        foreach (var (name, _) in Config.Backends) await WaitServerStateAsync(name, "UP", within);
+        foreach (var server in Config.Servers) await WaitServerStateAsync(server.Name, "UP", within);
     }
 
-    private static bool IsListening(int port)
+    private static bool IsListening(string host, int port)
     {
         try
         {
             using var client = new TcpClient();
-            client.Connect("127.0.0.1", port);
+            client.Connect(host, port);
             return true;
         }
         catch (SocketException) { return false; }
     }
 
-    private static async Task<(int Code, string Output)> RunAsync(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, output);
-    }
-
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            Signals.Send(_process.Id, Signals.SIGTERM);
-            if (!_process.WaitForExit(5000)) Signals.Send(_process.Id, Signals.SIGKILL);
-            await _process.WaitForExitAsync();
-        }
+        await _process.StopAsync(TimeSpan.FromSeconds(5));
+        await _process.DisposeAsync();
         _stats.Dispose();
-        lock (_log) _log.Dispose();
-        _process.Dispose();
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"haproxy :{Config.FrontendPort} → {string.Join(", ", Config.Backends.Select(b => $"{b.Name}:{b.Port}"))}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"haproxy :{Config.FrontendPort} → {string.Join(", ", Config.Servers.Select(s => $"{s.Name} {s.Host}:{s.Port}"))}");
 }

@@ -3,6 +3,14 @@ using System.Text.Json;
 
 namespace ActorService.TestSupport;
 
+/// <summary>Where a cluster keeps its ledger: the SQLite file in the shared data folder, or PostgreSQL (+ Redis for the cache and event stream).</summary>
+public sealed record ClusterStorage(string? Postgres, string? Redis)
+{
+    public static ClusterStorage Sqlite { get; } = new(null, null);
+    public bool IsPostgres => Postgres is not null;
+    public override string ToString() => IsPostgres ? "postgres + redis" : "sqlite (shared file, WAL)";
+}
+
 /// <summary>
 /// N real node processes on 127.0.0.1 forming one cluster from a seed list (the first two nodes), sharing one
 /// database: with the private test servers running (the README's test command starts them), the clustered setup
@@ -20,15 +28,19 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly int[] _generation;
     private readonly List<NodeProcess> _all = [];
 
-    private LocalCluster(string workDir, NodeLaunch[] launches)
+    private LocalCluster(string workDir, NodeLaunch[] launches, ClusterStorage storage)
     {
         WorkDir = workDir;
+        Storage = storage;
         _launches = launches;
         _nodes = new NodeProcess?[launches.Length];
         _generation = new int[launches.Length];
     }
 
     public string WorkDir { get; }
+    public ClusterStorage Storage { get; }
+    /// <summary>The SQLite file the nodes share (when they do not use PostgreSQL).</summary>
+    public string SqlitePath => Path.Combine(WorkDir, "data", "ledger.db");
     public int Size => _launches.Length;
     public NodeLaunch Launch(int i) => _launches[i];
     public static string Name(int i) => $"node{i + 1}";
@@ -38,8 +50,11 @@ public sealed class LocalCluster : IAsyncDisposable
     public bool IsRunning(int i) => _nodes[i] is { HasExited: false };
     public IEnumerable<NodeProcess> Running => _nodes.Where(n => n is { HasExited: false })!;
 
-    /// <summary>Where the shared database lives, for the report.</summary>
+    /// <summary>Where the shared database of a cluster started with the default storage lives, for the report.</summary>
     public static string Database => UsesPostgres ? "postgres + redis" : "sqlite (shared file, WAL)";
+
+    /// <summary>Reads this cluster's ledger straight from its database, for the history checker.</summary>
+    public ILedgerReader LedgerReader() => Storage.Postgres is { } pg ? new PostgresLedgerReader(pg) : new SqliteLedgerReader(SqlitePath);
 
     private static bool UsesPostgres => Environment.GetEnvironmentVariable(TestServices.PostgresVariable) is { Length: > 0 };
 
@@ -47,25 +62,33 @@ public sealed class LocalCluster : IAsyncDisposable
     public static Task<LocalCluster> StartAsync(string name, int size, Func<NodeLaunch, NodeLaunch>? customize = null, TimeSpan? within = null) =>
         StartAsync(name, size, customize is null ? null : (_, l) => customize(l), within);
 
-    /// <summary>As above; <paramref name="customize"/> gets each node's index (0-based) and its default launch.</summary>
-    public static async Task<LocalCluster> StartAsync(string name, int size, Func<int, NodeLaunch, NodeLaunch>? customize, TimeSpan? within = null)
+    /// <summary>
+    /// As above; <paramref name="customize"/> gets each node's index (0-based) and its default launch. The work folder
+    /// is a fresh one under .test-work unless <paramref name="workDir"/> says where; the storage is the private test
+    /// servers' (a fresh database) when they run, else SQLite, unless <paramref name="storage"/> says which; nodes live
+    /// on 127.0.0.1 unless <paramref name="hostOf"/> gives each its address (a network namespace's).
+    /// </summary>
+    public static async Task<LocalCluster> StartAsync(string name, int size, Func<int, NodeLaunch, NodeLaunch>? customize, TimeSpan? within = null,
+        string? workDir = null, ClusterStorage? storage = null, Func<int, string>? hostOf = null)
     {
-        var dir = Repo.NewWorkDir(name);
+        var dir = workDir ?? Repo.NewWorkDir(name);
         var data = Path.Combine(dir, "data");
+        var host = hostOf ?? (_ => "127.0.0.1");
         var ports = Enumerable.Range(0, size).Select(_ => (Http: Ports.Free(), Cluster: Ports.Free())).ToArray();
-        var seeds = ports.Take(Math.Min(2, size)).Select(p => $"127.0.0.1:{p.Cluster}").ToArray();
-        var postgres = UsesPostgres ? await TestServices.NewPostgresDatabase(name) : null;
+        var seeds = ports.Take(Math.Min(2, size)).Select((p, i) => $"{host(i)}:{p.Cluster}").ToArray();
+        storage ??= UsesPostgres ? new ClusterStorage(await TestServices.NewPostgresDatabase(name), TestServices.Redis) : ClusterStorage.Sqlite;
         var launches = ports.Select((p, i) =>
         {
             var launch = new NodeLaunch(p.Http, p.Cluster, data)
             {
                 Seeds = seeds,
                 AdminToken = AdminToken,
-                ExtraArgs = postgres is { Length: > 0 } ? ["--postgres", postgres, "--redis", TestServices.Redis] : [],
+                Host = host(i),
+                ExtraArgs = storage.Postgres is { } pg ? ["--postgres", pg, .. storage.Redis is { } redis ? new[] { "--redis", redis } : []] : [],
             };
             return customize is null ? launch : customize(i, launch);
         }).ToArray();
-        var cluster = new LocalCluster(dir, launches);
+        var cluster = new LocalCluster(dir, launches, storage);
         try
         {
             for (var i = 0; i < size; i++) cluster.StartSlot(i);

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 
 namespace ActorService.TestSupport;
@@ -20,6 +18,14 @@ public sealed record NodeLaunch(int HttpPort, int ClusterPort, string DataDir)
     public IReadOnlyList<string> Hocon { get; init; } = [];
     public IReadOnlyList<string> ExtraArgs { get; init; } = [];
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    /// <summary>The address the node listens on and advertises (HTTP and remoting): a namespace's address for network faults.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>What the process is started through: <c>ip netns exec</c>, a cgroup (see <see cref="ChildStart.Wrapper"/>).</summary>
+    public IReadOnlyList<string> Wrapper { get; init; } = [];
+    /// <summary>Workstation GC: several nodes share two cores in tests; the bench measures the node's own setting (server GC).</summary>
+    public bool WorkstationGc { get; init; } = true;
+    /// <summary>Output lines kept in memory (all when null); the bench's million-request runs keep a tail.</summary>
+    public int? LinesInMemory { get; init; }
 
     public static NodeLaunch Single(string dataDir) => new(Ports.Free(), Ports.Free(), dataDir);
 
@@ -33,6 +39,7 @@ public sealed record NodeLaunch(int HttpPort, int ClusterPort, string DataDir)
         yield return "--cluster-port"; yield return ClusterPort.ToString();
         yield return "--data-dir"; yield return DataDir;
         yield return "--lb-delay"; yield return LbDelay;
+        if (Host != "127.0.0.1") { yield return "--http-host"; yield return Host; yield return "--cluster-host"; yield return Host; }
         if (LogLevel is not null) { yield return "--log-level"; yield return LogLevel; }
         if (Seeds.Count > 0) { yield return "--seeds"; yield return string.Join(",", Seeds); }
         if (AdminToken is not null) { yield return "--admin-token"; yield return AdminToken; }
@@ -46,34 +53,31 @@ public sealed record NodeLaunch(int HttpPort, int ClusterPort, string DataDir)
 }
 
 /// <summary>
-/// A real node process (dotnet ActorService.Node.dll) with its log captured. Tests talk to it over HTTP on
-/// 127.0.0.1, send it real signals by PID, and kill it if a test leaves it running.
+/// A real node process (dotnet ActorService.Node.dll) with its log captured. Tests talk to it over HTTP on its host
+/// address, send it real signals by PID, and kill it if a test leaves it running.
 /// </summary>
 public sealed class NodeProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _lines = new();
-    private readonly StreamWriter _log;
-    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChildProcess _process;
 
-    private NodeProcess(NodeLaunch launch, string name, Process process, StreamWriter log)
+    private NodeProcess(NodeLaunch launch, ChildProcess process)
     {
         Launch = launch;
-        Name = name;
         _process = process;
-        _log = log;
         Http = NewClient(BaseUri);
     }
 
     public NodeLaunch Launch { get; }
-    public string Name { get; }
-    public int Pid => _process.Id;
-    public Uri BaseUri => new($"http://127.0.0.1:{Launch.HttpPort}/");
+    public string Name => _process.Name;
+    public int Pid => _process.Pid;
+    public Uri BaseUri => new($"http://{Launch.Host}:{Launch.HttpPort}/");
     public HttpClient Http { get; }
-    public string LogPath => Path.Combine(Launch.DataDir, $"{Name}.log");
-    public IReadOnlyCollection<string> Lines => _lines;
-    public bool HasExited => _exited.Task.IsCompleted;
-    public Task<int> Exited => _exited.Task;
+    public string LogPath => _process.LogPath;
+    public IReadOnlyCollection<string> Lines => _process.Lines;
+    public bool HasExited => _process.HasExited;
+    public Task<int> Exited => _process.Exited;
+    /// <summary>The process underneath (resident memory, graceful stop).</summary>
+    public ChildProcess Process => _process;
 
     public static HttpClient NewClient(Uri baseUri, TimeSpan? timeout = null) =>
         new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false })
@@ -89,26 +93,17 @@ public sealed class NodeProcess : IAsyncDisposable
     {
         if (!File.Exists(Repo.NodeDll)) throw new FileNotFoundException("Build the solution first: node binary missing", Repo.NodeDll);
         Directory.CreateDirectory(launch.DataDir);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Repo.NodeDll);
-        foreach (var a in launch.Args()) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_gcServer"] = "0"; // several nodes share two cores in tests
         // Test nodes run in a non-Production environment (test hooks are refused in Production); a launch may say otherwise.
-        psi.Environment.Remove("DOTNET_ENVIRONMENT");
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = TestEnvironment;
-        foreach (var (k, v) in launch.Environment) psi.Environment[k] = v;
-
-        var log = new StreamWriter(Path.Combine(launch.DataDir, $"{name}.log"), append: true) { AutoFlush = true };
-        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        NodeProcess? node = null;
-        process.OutputDataReceived += (_, e) => node?.Capture(e.Data);
-        process.ErrorDataReceived += (_, e) => node?.Capture(e.Data);
-        process.Exited += (_, _) => node?.OnExit();
-        node = new NodeProcess(launch, name, process, log);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return node;
+        var environment = new Dictionary<string, string?> { ["DOTNET_ENVIRONMENT"] = null, ["ASPNETCORE_ENVIRONMENT"] = TestEnvironment };
+        if (launch.WorkstationGc) environment["DOTNET_gcServer"] = "0"; // several nodes share two cores in tests
+        foreach (var (k, v) in launch.Environment) environment[k] = v;
+        var process = ChildProcess.Run(new ChildStart(name, "dotnet", [Repo.NodeDll, .. launch.Args()], Path.Combine(launch.DataDir, $"{name}.log"))
+        {
+            Environment = environment,
+            Wrapper = launch.Wrapper,
+            LinesInMemory = launch.LinesInMemory,
+        });
+        return new NodeProcess(launch, process);
     }
 
     public static async Task<NodeProcess> StartReadyAsync(NodeLaunch launch, string name = "node", TimeSpan? within = null)
@@ -116,20 +111,6 @@ public sealed class NodeProcess : IAsyncDisposable
         var node = Start(launch, name);
         await node.WaitReadyAsync(within ?? TimeSpan.FromSeconds(60));
         return node;
-    }
-
-    private void Capture(string? line)
-    {
-        if (line is null) return;
-        _lines.Enqueue(line);
-        lock (_log) _log.WriteLine(line);
-    }
-
-    private void OnExit()
-    {
-        // Let the output readers finish before reporting the exit, so the last log lines are there.
-        _process.WaitForExit();
-        _exited.TrySetResult(_process.ExitCode);
     }
 
     public async Task WaitReadyAsync(TimeSpan within)
@@ -140,33 +121,23 @@ public sealed class NodeProcess : IAsyncDisposable
             if (HasExited) throw new InvalidOperationException($"{Name} exited with code {await Exited} before it was ready; log: {LogPath}\n{Tail()}");
             try { return (await probe.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK; }
             catch (HttpRequestException) { return false; }
-        }, within, $"{Name} on port {Launch.HttpPort} to become ready (log: {LogPath})", TimeSpan.FromMilliseconds(100));
+            catch (TaskCanceledException) { return false; }
+        }, within, $"{Name} on {Launch.Host}:{Launch.HttpPort} to become ready (log: {LogPath})", TimeSpan.FromMilliseconds(100));
     }
 
-    public void Signal(int signal) => Signals.Send(Pid, signal);
+    public void Signal(int signal) => _process.Signal(signal);
 
-    public async Task<int> WaitForExitAsync(TimeSpan within)
-    {
-        var done = await Task.WhenAny(_exited.Task, Task.Delay(within));
-        if (done != _exited.Task) throw new TimeoutException($"{Name} (pid {Pid}) did not exit within {within.TotalSeconds:0} s; log: {LogPath}\n{Tail()}");
-        return await _exited.Task;
-    }
+    public Task<int> WaitForExitAsync(TimeSpan within) => _process.WaitForExitAsync(within);
 
     /// <summary>Waits until a log line matches, and returns it.</summary>
     public Task<string> WaitForLogAsync(Func<string, bool> match, TimeSpan within, string what) =>
-        Eventually.Get(() => Task.FromResult(_lines.FirstOrDefault(match)), within, $"{Name} to log {what} (log: {LogPath})");
+        Eventually.Get(() => Task.FromResult(Lines.FirstOrDefault(match)), within, $"{Name} to log {what} (log: {LogPath})");
 
-    public string Tail(int lines = 30) => string.Join('\n', _lines.TakeLast(lines));
+    public string Tail(int lines = 30) => _process.Tail(lines);
 
     public async ValueTask DisposeAsync()
     {
-        if (!HasExited)
-        {
-            try { Signal(Signals.SIGKILL); } catch (InvalidOperationException) { /* already gone */ }
-            await Task.WhenAny(_exited.Task, Task.Delay(TimeSpan.FromSeconds(10)));
-        }
+        await _process.DisposeAsync();
         Http.Dispose();
-        lock (_log) _log.Dispose();
-        _process.Dispose();
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using StackExchange.Redis;
 
 namespace ActorService.TestSupport;
@@ -9,7 +8,9 @@ namespace ActorService.TestSupport;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private Process? _process;
+    private readonly string _logDir = Repo.NewWorkDir("redis");
+    private ChildProcess? _process;
+    private int _starts;
 
     private RedisServer(int port) => Port = port;
 
@@ -28,19 +29,13 @@ public sealed class RedisServer : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         if (Running) throw new InvalidOperationException($"redis on {Port} is already running");
-        var psi = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" })
-            psi.ArgumentList.Add(a);
-        try { _process = Process.Start(psi)!; }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException("redis-server is not installed: run scripts/install-test-deps.sh", e);
-        }
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        if (_process is not null) await _process.DisposeAsync();
+        var process = _process = ChildProcess.Run(new ChildStart("redis-server", "redis-server",
+            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+            Path.Combine(_logDir, $"redis-{++_starts}.log")));
         await Eventually.True(async () =>
         {
-            if (_process.HasExited) throw new InvalidOperationException($"redis-server on port {Port} exited with {_process.ExitCode}");
+            if (process.HasExited) throw new InvalidOperationException($"redis-server on port {Port} exited with {await process.Exited}: {process.Tail(5)}");
             try
             {
                 await using var c = await ConnectionMultiplexer.ConnectAsync($"{Configuration},connectTimeout=500,abortConnect=false");
@@ -54,13 +49,13 @@ public sealed class RedisServer : IAsyncDisposable
     public async Task StopAsync()
     {
         if (_process is null || _process.HasExited) return;
-        Signals.Send(_process.Id, Signals.SIGKILL);
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        _process.Signal(Signals.SIGKILL);
+        await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        _process?.Dispose();
+        if (_process is not null) await _process.DisposeAsync();
     }
 }

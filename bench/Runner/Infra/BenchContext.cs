@@ -1,16 +1,12 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace ActorService.Bench.Infra;
 
 /// <summary>
-/// Where everything is (the repository, the Release builds, this run's folder) plus the run's log and its port
-/// allocator. Every process the run starts is registered under <see cref="PidDir"/>, so bench/run.sh's exit trap can
-/// stop whatever a crashed run left behind, by PID.
+/// Where everything is (the repository, the Release builds, this run's folder) plus the run's log. Every process the
+/// run starts goes through TestSupport's launcher, which registers it under <c>ACTORSERVICE_PID_DIR</c> (bench/run.sh
+/// sets it), so the script's exit trap can stop whatever a crashed run left behind, by PID.
 /// </summary>
 internal sealed class BenchContext
 {
-    private readonly HashSet<int> _ports = [];
     private readonly StreamWriter _log;
 
     public BenchContext(BenchOptions options)
@@ -20,8 +16,6 @@ internal sealed class BenchContext
         RunId = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss");
         RunDir = Path.Combine(Repo, "bench", "results-raw", RunId);
         Directory.CreateDirectory(RunDir);
-        PidDir = Environment.GetEnvironmentVariable("BENCH_PID_DIR") is { Length: > 0 } dir ? dir : Path.Combine(RunDir, "pids");
-        Directory.CreateDirectory(PidDir);
         _log = new StreamWriter(Path.Combine(RunDir, "run.log")) { AutoFlush = true };
     }
 
@@ -29,8 +23,6 @@ internal sealed class BenchContext
     public string Repo { get; }
     public string RunId { get; }
     public string RunDir { get; }
-    public string PidDir { get; }
-    public string NodeDll => Path.Combine(Repo, "src", "Node", "bin", "Release", "net10.0", "ActorService.Node.dll");
     public string BaselineDll => Path.Combine(Repo, "bench", "Baseline", "bin", "Release", "net10.0", "ActorService.Bench.Baseline.dll");
     public string LuaScript => Path.Combine(Repo, "bench", "lua", "ledger.lua");
 
@@ -48,20 +40,6 @@ internal sealed class BenchContext
         var text = $"[{DateTime.Now:HH:mm:ss}] {line}";
         Console.WriteLine(text);
         lock (_log) _log.WriteLine(text);
-    }
-
-    /// <summary>A loopback port that is free now and was not handed out before in this run.</summary>
-    public int FreePort()
-    {
-        while (true)
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            lock (_ports)
-                if (_ports.Add(port)) return port;
-        }
     }
 
     private static string FindRepo()

@@ -1,56 +1,67 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ActorService.TestSupport;
 
 namespace ActorService.Bench.Infra;
 
-/// <summary>How one ActorService node is started: the same flags the tests and the deployment use.</summary>
-internal sealed record NodeSpec(string Name, int HttpPort, int ClusterPort, string DataDir)
+/// <summary>How the bench starts a node: the same launch the tests use, as in production (server GC, no test hooks).</summary>
+internal static class BenchNodes
 {
     public const string AdminToken = "bench-admin-token-0123456789abcdef";
-    public IReadOnlyList<int> SeedPorts { get; init; } = [];
-    public string LbDelay { get; init; } = "1s";
-    /// <summary>Extra HOCON, e.g. <c>actor-service.db.group-commit.max-batch = 1</c>.</summary>
-    public IReadOnlyList<string> Hocon { get; init; } = [];
-    public string? Postgres { get; init; }
-    public string? ReportPath { get; init; }
 
-    public IEnumerable<string> Args()
+    /// <summary>A node of its own (ports free, data in <paramref name="dataDir"/>), extra HOCON, PostgreSQL when given.</summary>
+    public static NodeLaunch Launch(string dataDir, IReadOnlyList<string>? hocon = null, string? postgres = null) =>
+        Tune(new NodeLaunch(Ports.Free(), Ports.Free(), dataDir)
+        {
+            AdminToken = AdminToken,
+            Hocon = hocon ?? [],
+            ExtraArgs = postgres is null ? [] : ["--postgres", postgres],
+        });
+
+    /// <summary>What every bench node shares: production settings, and a log tail in memory (a million requests' lines stay on disk).</summary>
+    public static NodeLaunch Tune(NodeLaunch launch) => launch with
     {
-        yield return "--http-port"; yield return HttpPort.ToString();
-        yield return "--cluster-port"; yield return ClusterPort.ToString();
-        yield return "--data-dir"; yield return DataDir;
-        yield return "--lb-delay"; yield return LbDelay;
-        yield return "--admin-token"; yield return AdminToken;
-        if (SeedPorts.Count > 0) { yield return "--seeds"; yield return string.Join(',', SeedPorts.Select(p => $"127.0.0.1:{p}")); }
-        if (ReportPath is not null) { yield return "--report-path"; yield return ReportPath; }
-        if (Postgres is not null) { yield return "--postgres"; yield return Postgres; }
-        if (Hocon.Count > 0) { yield return "--hocon"; yield return string.Join('\n', Hocon); }
-    }
+        Environment = new Dictionary<string, string>(launch.Environment) { ["ASPNETCORE_ENVIRONMENT"] = "Production" },
+        LbDelay = "1s",
+        TestHooks = false,
+        WorkstationGc = false,
+        LinesInMemory = 2000,
+    };
 }
 
 /// <summary>A running HTTP server under test: a node or the baseline.</summary>
-internal sealed class HttpService(ServiceProcess process, int port, NodeSpec? spec) : IAsyncDisposable
+internal sealed class HttpService : IAsyncDisposable
 {
     private static readonly HttpClient Control = new() { Timeout = TimeSpan.FromSeconds(5) };
 
-    public ServiceProcess Process { get; } = process;
-    public string Name => Process.Name;
-    public int Port { get; } = port;
-    public NodeSpec? Spec { get; } = spec;
-    public string Url => $"http://127.0.0.1:{Port}";
-
-    public static HttpService StartNode(BenchContext bench, NodeSpec spec, string logDir)
+    private HttpService(ChildProcess process, int port, NodeProcess? node)
     {
-        Directory.CreateDirectory(spec.DataDir);
-        var process = ServiceProcess.Start(bench, spec.Name, "dotnet", spec.Args().Prepend(bench.NodeDll), Path.Combine(logDir, spec.Name + ".log"));
-        return new HttpService(process, spec.HttpPort, spec);
+        Process = process;
+        Port = port;
+        Node = node;
+    }
+
+    public ChildProcess Process { get; }
+    public NodeProcess? Node { get; }
+    public string Name => Process.Name;
+    public int Port { get; }
+    public string Url => $"http://127.0.0.1:{Port}";
+    public Uri Uri => new(Url + "/");
+
+    public static HttpService StartNode(string name, NodeLaunch launch)
+    {
+        var node = NodeProcess.Start(launch, name);
+        return new HttpService(node.Process, launch.HttpPort, node);
     }
 
     public static HttpService StartBaseline(BenchContext bench, string name, string logDir)
     {
-        var port = bench.FreePort();
-        var process = ServiceProcess.Start(bench, name, "dotnet", [bench.BaselineDll, "--http-port", port.ToString()], Path.Combine(logDir, name + ".log"));
+        var port = Ports.Free();
+        var process = ChildProcess.Run(new ChildStart(name, "dotnet", [bench.BaselineDll, "--http-port", port.ToString()], Path.Combine(logDir, name + ".log"))
+        {
+            LinesInMemory = 2000,
+        });
         return new HttpService(process, port, null);
     }
 
@@ -61,7 +72,7 @@ internal sealed class HttpService(ServiceProcess process, int port, NodeSpec? sp
         while (true)
         {
             if (Process.HasExited)
-                throw new BenchFailure($"{Name} exited with code {Process.ExitCode} before it was ready; log {Process.LogPath}:\n{Process.Tail()}");
+                throw new BenchFailure($"{Name} exited with code {await Process.Exited} before it was ready; log {Process.LogPath}:\n{Process.Tail()}");
             try
             {
                 using var response = await Control.GetAsync(Url + "/health/ready");
@@ -79,7 +90,7 @@ internal sealed class HttpService(ServiceProcess process, int port, NodeSpec? sp
     public async Task<JsonElement> StatusAsync()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Url + "/admin/status");
-        request.Headers.Authorization = new("Bearer", NodeSpec.AdminToken);
+        request.Headers.Authorization = new("Bearer", BenchNodes.AdminToken);
         using var response = await Control.SendAsync(request);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -87,10 +98,12 @@ internal sealed class HttpService(ServiceProcess process, int port, NodeSpec? sp
 
     public async Task<long> ActiveEntitiesAsync() => (await StatusAsync()).GetProperty("activeEntities").GetInt64();
 
-    public async Task<int> MembersUpAsync() =>
-        (await StatusAsync()).GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "Up");
-
-    public ValueTask DisposeAsync() => Process.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Process.StopAsync(TimeSpan.FromSeconds(30));
+        if (Node is not null) await Node.DisposeAsync();
+        else await Process.DisposeAsync();
+    }
 }
 
 /// <summary>A scenario could not run as specified: the run fails loudly with this message.</summary>

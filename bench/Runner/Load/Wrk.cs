@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using ActorService.Bench.Infra;
+using ActorService.TestSupport;
 
 namespace ActorService.Bench.Load;
 
@@ -26,37 +26,21 @@ internal sealed class Wrk(BenchContext bench)
 
     /// <param name="mode">get | deposit | mixed (see the Lua script).</param>
     public async Task<WrkResult> RunAsync(string url, string mode, int accounts, string prefix, TimeSpan duration, string logPath,
-        int connections = Connections, CancellationToken ct = default)
+        int connections = Connections)
     {
         var nonce = Interlocked.Increment(ref _nonce);
-        var psi = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[]
-                 {
-                     $"-t{Threads}", $"-c{connections}", $"-d{(int)duration.TotalSeconds}s", "--timeout", "15s", "-s", bench.LuaScript, url,
-                     "--", mode, accounts.ToString(), prefix, nonce.ToString(), Threads.ToString(),
-                 })
-            psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi) ?? throw new BenchFailure("cannot start wrk");
-        var pidFile = Path.Combine(bench.PidDir, process.Id.ToString());
-        await File.WriteAllTextAsync(pidFile, "wrk", ct);
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync(ct);
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            await process.WaitForExitAsync(ct);
-            var output = await stdout + await stderr;
-            await File.AppendAllTextAsync(logPath, $"# wrk {string.Join(' ', psi.ArgumentList)}\n{output}\n", ct);
-            var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
-                ?? throw new BenchFailure($"wrk printed no RESULT line (exit {process.ExitCode}):\n{output}");
-            var json = JsonDocument.Parse(line["RESULT ".Length..]).RootElement;
-            long L(string name) => json.GetProperty(name).GetInt64();
-            return new WrkResult(L("requests"), L("duration_us"), L("connect_errors"), L("read_errors"), L("write_errors"),
-                L("status_errors"), L("timeouts"), L("p50_us"), L("p90_us"), L("p99_us"), L("p999_us"), L("max_us"));
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill();
-            File.Delete(pidFile);
-        }
+        string[] args =
+        [
+            $"-t{Threads}", $"-c{connections}", $"-d{(int)duration.TotalSeconds}s", "--timeout", "15s", "-s", bench.LuaScript, url,
+            "--", mode, accounts.ToString(), prefix, nonce.ToString(), Threads.ToString(),
+        ];
+        await using var wrk = ChildProcess.Run(new ChildStart("wrk", "wrk", args, logPath));
+        var exit = await wrk.WaitForExitAsync(duration + TimeSpan.FromMinutes(1));
+        var line = wrk.Lines.FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
+            ?? throw new BenchFailure($"wrk printed no RESULT line (exit {exit}):\n{wrk.Tail()}");
+        var json = JsonDocument.Parse(line["RESULT ".Length..]).RootElement;
+        long L(string name) => json.GetProperty(name).GetInt64();
+        return new WrkResult(L("requests"), L("duration_us"), L("connect_errors"), L("read_errors"), L("write_errors"),
+            L("status_errors"), L("timeouts"), L("p50_us"), L("p90_us"), L("p99_us"), L("p999_us"), L("max_us"));
     }
 }

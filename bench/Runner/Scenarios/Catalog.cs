@@ -9,7 +9,7 @@ internal static class Catalog
     public static IReadOnlyList<(string Name, Func<Task> Run)> For(string set, BenchContext bench, ResultBook book)
     {
         var throughput = new ThroughputScenarios(bench, book);
-        var postgres = new PostgresScenario(bench, book, throughput);
+        var postgres = new PostgresScenario(bench, throughput);
         var drain = new DrainScenarios(bench, book);
         var memory = new MemoryScenario(bench, book);
         (string, Func<Task>)[] quick =

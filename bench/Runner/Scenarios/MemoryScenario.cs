@@ -4,6 +4,7 @@ using System.Net;
 using ActorService.Bench.Infra;
 using ActorService.Bench.Load;
 using ActorService.Bench.Report;
+using ActorService.TestSupport;
 
 namespace ActorService.Bench.Scenarios;
 
@@ -26,8 +27,7 @@ internal sealed class MemoryScenario(BenchContext bench, ResultBook book)
         const string title = "Memory, one node";
         var dir = bench.NewDir("memory");
         // Nothing may passivate while a million accounts are being activated.
-        var spec = new NodeSpec("memory", bench.FreePort(), bench.FreePort(), Path.Combine(dir, "data")) { Hocon = ["actor-service.accounts.passivate-after = 60m"] };
-        await using var node = HttpService.StartNode(bench, spec, dir);
+        await using var node = HttpService.StartNode("memory", BenchNodes.Launch(Path.Combine(dir, "data"), ["actor-service.accounts.passivate-after = 60m"]));
         await node.WaitReadyAsync(TimeSpan.FromSeconds(120));
         await ActivateAsync(node, 1, WarmUp);
         await Settle();
@@ -56,11 +56,8 @@ internal sealed class MemoryScenario(BenchContext bench, ResultBook book)
         const string title = "Memory, one node";
         const long accounts = 100_000;
         var dir = bench.NewDir("passivation");
-        var spec = new NodeSpec("passivation", bench.FreePort(), bench.FreePort(), Path.Combine(dir, "data"))
-        {
-            Hocon = [$"actor-service.accounts.passivate-after = {PassivateAfter.TotalSeconds}s"],
-        };
-        await using var node = HttpService.StartNode(bench, spec, dir);
+        await using var node = HttpService.StartNode("passivation",
+            BenchNodes.Launch(Path.Combine(dir, "data"), [$"actor-service.accounts.passivate-after = {PassivateAfter.TotalSeconds}s"]));
         await node.WaitReadyAsync(TimeSpan.FromSeconds(120));
         await ActivateAsync(node, 1, WarmUp);
         await WaitActive(node, 0, PassivateAfter * 3);
@@ -99,10 +96,10 @@ internal sealed class MemoryScenario(BenchContext bench, ResultBook book)
             "≥ 50 %", ResultBook.AtLeast(reused, 0.5)));
     }
 
-    private async Task<ExactDriver.Outcome> ActivateAsync(HttpService node, long from, long to)
+    private async Task<FixedCountLoad.Outcome> ActivateAsync(HttpService node, long from, long to)
     {
         var count = to - from + 1;
-        var outcome = await ExactDriver.RunAsync(count, Concurrency, i => ExactDriver.Get(node.Url, $"mem-{from + i}"),
+        var outcome = await Seeding.RunAsync(node.Uri, count, Concurrency, i => new LoadRequest(Operation.Read, $"mem-{from + i}"),
             done => bench.Log($"  activated {from + done - 1:#,0} of {to:#,0}"));
         if (outcome.Count(HttpStatusCode.NotFound) != count)
             throw new BenchFailure($"activating mem-{from}..mem-{to} on {node.Name}: expected 404 (never written) for each: {outcome}; log {node.Process.LogPath}");

@@ -2,6 +2,7 @@ using System.Globalization;
 using ActorService.Bench.Infra;
 using ActorService.Bench.Load;
 using ActorService.Bench.Report;
+using ActorService.TestSupport;
 
 namespace ActorService.Bench.Scenarios;
 
@@ -39,7 +40,7 @@ internal sealed class Throughput(BenchContext bench, ResultBook book)
             await Task.WhenAll(services.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(120))));
             foreach (var s in services)
             {
-                var seeded = await ExactDriver.RunAsync(Accounts, 64, i => ExactDriver.Deposit(s.Url, $"acc-{i + 1}", $"seed-{i + 1}"));
+                var seeded = await Seeding.RunAsync(s.Uri, Accounts, 64, i => new LoadRequest(Operation.Deposit, $"acc-{i + 1}", 1, $"seed-{i + 1}"));
                 if (seeded.Count(System.Net.HttpStatusCode.OK) != Accounts)
                     throw new BenchFailure($"{title}: seeding {Accounts} accounts on {s.Name} did not answer 200 each: {seeded}");
                 bench.Log($"{title}: {s.Name} seeded, {seeded}");

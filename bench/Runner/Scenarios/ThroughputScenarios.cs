@@ -14,8 +14,7 @@ internal sealed class ThroughputScenarios(BenchContext bench, ResultBook book)
     private static Target Baseline => new("baseline", (b, dir) => HttpService.StartBaseline(b, "baseline", dir));
 
     private static Target Node(string name, string? postgres = null, params string[] hocon) =>
-        new(name, (b, dir) => HttpService.StartNode(b,
-            new NodeSpec(name, b.FreePort(), b.FreePort(), Path.Combine(dir, name + "-data")) { Hocon = hocon, Postgres = postgres }, dir));
+        new(name, (_, dir) => HttpService.StartNode(name, BenchNodes.Launch(Path.Combine(dir, name + "-data"), hocon, postgres)));
 
     private static Func<double, (string, string, Verdict)> AtLeast(double target) =>
         v => (Throughput.F2(v), "≥ " + target.ToString("0.00", CultureInfo.InvariantCulture), ResultBook.AtLeast(v, target));

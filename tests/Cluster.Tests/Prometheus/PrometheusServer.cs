@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -8,48 +7,47 @@ namespace ActorService.Cluster.Tests.Prometheus;
 
 /// <summary>
 /// A real Prometheus (Debian's package) on a free loopback port with its own data folder, started on a rendered
-/// configuration and stopped with SIGTERM (SIGKILL if it lingers). The HTTP API calls the specs need: instant and
+/// configuration through TestSupport's launcher and stopped with SIGTERM (SIGKILL if it lingers). The HTTP API calls the specs need: instant and
 /// range queries and the rules with their evaluation health.
 /// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly HttpClient _http;
 
-    private PrometheusServer(Process process, int port, string logPath)
+    private PrometheusServer(ChildProcess process, int port)
     {
         _process = process;
         Port = port;
-        LogPath = logPath;
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10) };
     }
 
     public int Port { get; }
-    public string LogPath { get; }
+    public string LogPath => _process.LogPath;
 
     public static async Task<PrometheusServer> StartAsync(string config, string workDir)
     {
         var configPath = Path.Combine(workDir, "prometheus.yml");
         await File.WriteAllTextAsync(configPath, config);
         var port = Ports.Free();
-        var logPath = Path.Combine(workDir, "prometheus.log");
-        var psi = new ProcessStartInfo("prometheus") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[]
-                 {
-                     $"--config.file={configPath}", $"--storage.tsdb.path={Path.Combine(workDir, "prometheus-data")}",
-                     $"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1d", "--log.level=warn",
-                 })
-            psi.ArgumentList.Add(a);
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("prometheus did not start (is Debian's prometheus package installed?)");
-        var log = new StreamWriter(logPath) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new PrometheusServer(process, port, logPath);
+        ChildProcess process;
+        try
+        {
+            process = ChildProcess.Run(new ChildStart("prometheus", "prometheus",
+            [
+                $"--config.file={configPath}", $"--storage.tsdb.path={Path.Combine(workDir, "prometheus-data")}",
+                $"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1d", "--log.level=warn",
+            ], Path.Combine(workDir, "prometheus.log")));
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new InvalidOperationException("prometheus did not start (is Debian's prometheus package installed?)", e);
+        }
+        var server = new PrometheusServer(process, port);
+        var logPath = process.LogPath;
         await Eventually.True(async () =>
         {
-            if (process.HasExited) throw new InvalidOperationException($"prometheus exited with code {process.ExitCode}; log: {logPath}");
+            if (process.HasExited) throw new InvalidOperationException($"prometheus exited with code {await process.Exited}; log: {logPath}");
             try { return (await server._http.GetAsync("-/ready")).StatusCode == HttpStatusCode.OK; }
             catch (HttpRequestException) { return false; }
         }, TimeSpan.FromSeconds(30), $"prometheus on port {port} to be ready (log: {logPath})", TimeSpan.FromMilliseconds(100));
@@ -105,12 +103,7 @@ public sealed class PrometheusServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();
-        if (!_process.HasExited)
-        {
-            Signals.Send(_process.Id, Signals.SIGTERM);
-            if (!_process.WaitForExit(TimeSpan.FromSeconds(10))) Signals.Send(_process.Id, Signals.SIGKILL);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await _process.StopAsync(TimeSpan.FromSeconds(10));
+        await _process.DisposeAsync();
     }
 }
