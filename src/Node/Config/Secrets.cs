@@ -13,7 +13,7 @@ internal static class Secrets
 {
     public const string Mask = "<redacted>";
 
-    /// <summary>The remoting TLS certificate password (set with --hocon or ACTORSERVICE_HOCON; see the README).</summary>
+    /// <summary>The remoting TLS certificate password (set with --hocon or ACTORSERVICE_HOCON; see docs/security.md).</summary>
     public const string RemotingCertificatePassword = "akka.remote.dot-netty.tcp.ssl.certificate.password";
 
     public static IReadOnlyList<string> HoconPaths { get; } =
