@@ -57,7 +57,7 @@ internal sealed class ShutdownPlan(
     [
         Ours(PhaseBeforeServiceUnbind, "stop-being-ready", "readiness answers 503 from the drain's first moment; keep serving normally for drain.lb-delay so the load balancer stops sending", p => p.StopBeingReady()),
         Ours(PhaseServiceUnbind, "close-intake", "close the intake gate: new requests get 503 + Retry-After + Connection: close; the listener closes after drain.refuse-window, beside the phases below", p => p.CloseIntake()),
-        Ours(PhaseServiceRequestsDone, "drain-requests", "wait for the accepted requests; at drain.request-deadline cancel the rest (503) and give them drain.cancel-grace", p => p.DrainRequests()),
+        Ours(PhaseServiceRequestsDone, "drain-requests", "wait for the accepted requests; at drain.request-deadline cancel the rest (a write that reached its account: 504 outcome-unknown; otherwise 503) and give them drain.cancel-grace", p => p.DrainRequests()),
         Ours(PhaseServiceStop, "drain-background-work", "wait for tracked background work; at drain.background-deadline cancel it; work still running drain.cancel-grace later is abandoned, by name", p => p.DrainBackgroundWork()),
         Ours(PhaseClusterShardingShutdownRegion, "count-entities", "note the active entities about to hand off", p => p.CountEntities()),
         Akkas(PhaseClusterShardingShutdownRegion, "region-shutdown", "hand this node's shards off: each entity processes the commands queued in its mailbox (handoff-timeout − 5 s), then stops"),
