@@ -116,7 +116,8 @@ public sealed class OutcomeUnknownSpecs
     {
         // Issue 13: a write held in its entity past the request timeout while the node drains was answered 503
         // cluster-degraded ("not processed"), yet it was applied. It is unknown: 504, with the key to retry with.
-        var launch = Launch("unknown-drain", "200ms", "actor-service.http.request-timeout = 2s", "actor-service.drain.request-deadline = 20s");
+        var launch = Launch("unknown-drain", "200ms", "actor-service.http.request-timeout = 2s", "actor-service.drain.request-deadline = 20s",
+            "akka.coordinated-shutdown.phases.service-requests-done.timeout = 23s"); // the timing rules: the phase outlasts its deadline
         const string account = "held-during-drain";
         LedgerClient.Answer answer;
         await using (var node = await NodeProcess.StartReadyAsync(launch, "first"))
