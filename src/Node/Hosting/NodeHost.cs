@@ -38,7 +38,8 @@ internal static class NodeHost
         var (node, limits, formation) = (config.Node, config.Limits, config.Formation);
         // Serilog's static logger: Akka.Logger.Serilog writes Akka's own lines through it.
         var level = new LoggingLevelSwitch(SerilogSetup.ParseLevel(node.LogLevel));
-        var logger = SerilogSetup.Create(level, node.LogFormat, host.Logging, host.Console);
+        var drainLog = new DrainLogContext(); // this node's: its logger stamps the node's own drain id
+        var logger = SerilogSetup.Create(level, node.LogFormat, drainLog, host.Logging, host.Console);
         Log.Logger = logger;
         Log.Information("HTTP limits: {Limits}", limits.Describe());
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -77,7 +78,7 @@ internal static class NodeHost
         var s = builder.Services;
         config.AddTo(s);
         s.AddSingleton(logger); // not disposed by the container: whoever built the host flushes it last
-        s.AddSingleton(level).AddSingleton<LogLevelReloader>();
+        s.AddSingleton(level).AddSingleton<LogLevelReloader>().AddSingleton(drainLog);
         s.AddSingleton<IntakeGate>().AddShutdownPlan();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
         s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
