@@ -1,5 +1,5 @@
-using ActorService.Actors;
 using System.Diagnostics.Metrics;
+using ActorService.Actors;
 using ActorService.Node.Config;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
