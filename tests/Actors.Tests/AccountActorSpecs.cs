@@ -30,12 +30,12 @@ public sealed class AccountActorSpecs : Akka.Hosting.TestKit.TestKit
     {
         var db = LedgerTestBed.Db(_dir);
         _store = await LedgerTestBed.OpenStore(db);
-        _db = Sys.ActorOf(LedgerDbActor.Props(_store, db), "db");
+        _db = Sys.ActorOf(LedgerDbActor.Props(_store, db, LedgerMetrics.For(Sys)), "db");
         _cache = Sys.ActorOf(SnapshotCacheActor.Props(new InProcessSnapshotCache(100)), "cache");
     }
 
     private IActorRef Account(string id, TimeSpan? passivateAfter = null) =>
-        Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(_db, _cache, LedgerTestBed.Accounts(passivateAfter))));
+        Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(_db, _cache, LedgerTestBed.Accounts(passivateAfter), LedgerMetrics.For(Sys))));
 
     private static ApplyWrite Deposit(string id, long amount, string key, int delayMs = 0) =>
         new(id, LedgerOperation.Deposit, amount, key, RequestId: "r-" + key, TraceParent: null, delayMs > 0 ? TimeSpan.FromMilliseconds(delayMs) : null);

@@ -32,14 +32,14 @@ public sealed class AccountFreshnessSpecs : Akka.Hosting.TestKit.TestKit
     {
         _dbSettings = LedgerTestBed.Db(LedgerTestBed.NewDir("fresh"));
         _store = await LedgerTestBed.OpenStore(_dbSettings);
-        _db = Sys.ActorOf(LedgerDbActor.Props(_store, _dbSettings));
+        _db = Sys.ActorOf(LedgerDbActor.Props(_store, _dbSettings, LedgerMetrics.For(Sys)));
         _cache = Sys.ActorOf(SnapshotCacheActor.Props(_entries));
     }
 
     private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
 
     private IActorRef Account(string id, IActorRef? db = null, ReachabilitySignal? signal = null) =>
-        Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(db ?? _db, _cache, LedgerTestBed.Accounts(), NullLogger.Instance, signal ?? new ReachabilitySignal())));
+        Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(db ?? _db, _cache, LedgerTestBed.Accounts(), NullLogger.Instance, signal ?? new ReachabilitySignal(), LedgerMetrics.For(Sys))));
 
     private static ApplyWrite Deposit(string id, long amount, string key, int delayMs = 0) =>
         new(id, LedgerOperation.Deposit, amount, key, "r-" + key, null, delayMs > 0 ? TimeSpan.FromMilliseconds(delayMs) : null);
@@ -68,7 +68,7 @@ public sealed class AccountFreshnessSpecs : Akka.Hosting.TestKit.TestKit
     public async Task Should_reload_only_after_the_commit_in_flight_is_answered_when_the_commit_timed_out()
     {
         var held = new HeldCommitStore(_store);
-        var db = Sys.ActorOf(LedgerDbActor.Props(held, _dbSettings));
+        var db = Sys.ActorOf(LedgerDbActor.Props(held, _dbSettings, LedgerMetrics.For(Sys)));
         var account = Account("f2", db);
         account.Tell(Deposit("f2", 7, "k"));
         await held.CommitWaiting.WaitAsync(TimeSpan.FromSeconds(10)); // the commit is with the database, which is slow
@@ -87,7 +87,7 @@ public sealed class AccountFreshnessSpecs : Akka.Hosting.TestKit.TestKit
     public async Task Should_drop_a_commit_still_queued_at_its_deadline_and_answer_it_exactly_once()
     {
         var held = new HeldCommitStore(_store);
-        var db = Sys.ActorOf(LedgerDbActor.Props(held, _dbSettings));
+        var db = Sys.ActorOf(LedgerDbActor.Props(held, _dbSettings, LedgerMetrics.For(Sys)));
         var first = new PendingWrite("f3", LedgerOperation.Deposit, 1, "first", 0, 1);
         var late = new PendingWrite("f3b", LedgerOperation.Deposit, 2, "late", 0, 2);
         db.Tell(new LedgerDbCommands.Commit(1001, first));

@@ -28,12 +28,12 @@ public sealed class AccountOutcomeSpecs : Akka.Hosting.TestKit.TestKit
     {
         var settings = LedgerTestBed.Db(LedgerTestBed.NewDir("outcome"));
         _store = await LedgerTestBed.OpenStore(settings);
-        _db = Sys.ActorOf(LedgerDbActor.Props(_store, settings));
+        _db = Sys.ActorOf(LedgerDbActor.Props(_store, settings, LedgerMetrics.For(Sys)));
         _cache = Sys.ActorOf(SnapshotCacheActor.Props(new InProcessSnapshotCache(100)));
     }
 
     private IActorRef Account(string id, IActorRef? db = null) =>
-        Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(db ?? _db, _cache, LedgerTestBed.Accounts())));
+        Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(db ?? _db, _cache, LedgerTestBed.Accounts(), LedgerMetrics.For(Sys))));
 
     private static ApplyWrite Write(string id, LedgerOperation op, long amount, string key, string? request = null) =>
         new(id, op, amount, key, request ?? "r-" + key, TraceParent: null);
@@ -86,7 +86,7 @@ public sealed class AccountOutcomeSpecs : Akka.Hosting.TestKit.TestKit
         var entries = new InProcessSnapshotCache(10);
         await entries.PutAsync(new AccountSnapshot("o3", 5, 1)); // stale: the database is at 0, version 2
         var cache = Sys.ActorOf(SnapshotCacheActor.Props(entries));
-        var account = Sys.ActorOf(AccountProps.For("o3", new AccountEnvironment(_db, cache, LedgerTestBed.Accounts())));
+        var account = Sys.ActorOf(AccountProps.For("o3", new AccountEnvironment(_db, cache, LedgerTestBed.Accounts(), LedgerMetrics.For(Sys))));
         account.Tell(Write("o3", LedgerOperation.Withdraw, 3, "K"));
         Assert.Equal(new InsufficientFunds("o3", 0, 3, 2), await ExpectMsgAsync<InsufficientFunds>());
     }

@@ -26,7 +26,7 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
     {
         var settings = LedgerTestBed.Db(LedgerTestBed.NewDir("cache"));
         _store = await LedgerTestBed.OpenStore(settings);
-        _db = Sys.ActorOf(LedgerDbActor.Props(_store, settings));
+        _db = Sys.ActorOf(LedgerDbActor.Props(_store, settings, LedgerMetrics.For(Sys)));
         _cache = Sys.ActorOf(SnapshotCacheActor.Props(_entries));
     }
 
@@ -43,7 +43,7 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
         return new AccountSnapshot(id, balance, version);
     }
 
-    private IActorRef Account(string id, IActorRef? db = null) => Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(db ?? _db, _cache, LedgerTestBed.Accounts())));
+    private IActorRef Account(string id, IActorRef? db = null) => Sys.ActorOf(AccountProps.For(id, new AccountEnvironment(db ?? _db, _cache, LedgerTestBed.Accounts(), LedgerMetrics.For(Sys))));
 
     private static ApplyWrite Write(string id, LedgerOperation op, long amount, string key) => new(id, op, amount, key, RequestId: "r-" + key, TraceParent: null);
 
@@ -104,7 +104,7 @@ public sealed class CacheActivationSpecs : Akka.Hosting.TestKit.TestKit
     {
         await InDatabase("silent", 12);
         var silentCache = CreateTestProbe(); // e.g. a cache actor that crashed and lost the request while restarting
-        var account = Sys.ActorOf(AccountProps.For("silent", new AccountEnvironment(_db, silentCache.Ref, LedgerTestBed.Accounts())));
+        var account = Sys.ActorOf(AccountProps.For("silent", new AccountEnvironment(_db, silentCache.Ref, LedgerTestBed.Accounts(), LedgerMetrics.For(Sys))));
         account.Tell(new GetBalance("silent", null));
         await silentCache.ExpectMsgAsync<SnapshotCacheCommands.Get>();
         Assert.Equal(new Balance("silent", 12, 1), await ExpectMsgAsync<Balance>(TimeSpan.FromSeconds(5)));

@@ -56,7 +56,7 @@ public abstract class EventPublisherSpecs(LedgerBackend backend) : Akka.Hosting.
     {
         await Commit("p1", 30);
         var file = Path.Combine(_dir, "events.jsonl");
-        Sys.ActorOf(EventPublisherActor.Props(_store.Outbox(), new JsonLinesEventSink(file), Settings(file), _background));
+        Sys.ActorOf(EventPublisherActor.Props(_store.Outbox(), new JsonLinesEventSink(file), Settings(file), _background, LedgerMetrics.For(Sys)));
 
         await Eventually.True(async () => await _store.Outbox().CountUnshippedAsync(CancellationToken.None) == 0,
             TimeSpan.FromSeconds(20), $"{backend}: the outbox to be shipped");
@@ -72,7 +72,7 @@ public abstract class EventPublisherSpecs(LedgerBackend backend) : Akka.Hosting.
     public async Task Should_end_its_tracked_work_at_service_stop_and_flush_later_writes_when_closed()
     {
         var file = Path.Combine(_dir, "events.jsonl");
-        var publisher = Sys.ActorOf(EventPublisherActor.Props(_store.Outbox(), new JsonLinesEventSink(file), Settings(file), _background));
+        var publisher = Sys.ActorOf(EventPublisherActor.Props(_store.Outbox(), new JsonLinesEventSink(file), Settings(file), _background, LedgerMetrics.For(Sys)));
         await Commit("p2", 10);
         await Eventually.True(() => _background.Running.Count == 1, TimeSpan.FromSeconds(10), "the publisher to register its loop");
 
@@ -97,14 +97,14 @@ public abstract class EventPublisherSpecs(LedgerBackend backend) : Akka.Hosting.
         options.AsyncTimeout = options.SyncTimeout = 1000;
         await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
         var stream = "events-" + Guid.NewGuid().ToString("N")[..6];
-        Sys.ActorOf(EventPublisherActor.Props(_store.Outbox(), new RedisStreamEventSink(redis, stream), Settings("unused") with { Sink = "redis" }, _background));
+        Sys.ActorOf(EventPublisherActor.Props(_store.Outbox(), new RedisStreamEventSink(redis, stream), Settings("unused") with { Sink = "redis" }, _background, LedgerMetrics.For(Sys)));
 
         await Commit("p3", 5);
         await Eventually.True(async () => await _store.Outbox().CountUnshippedAsync(CancellationToken.None) == 0, TimeSpan.FromSeconds(20), "the first events to ship");
 
         await redisServer.StopAsync();
         await Commit("p3", 12, from: 5);
-        await Eventually.True(() => LedgerMetrics.OutboxBacklog >= 12, TimeSpan.FromSeconds(20), $"{backend}: the backlog gauge to show the 12 waiting events");
+        await Eventually.True(() => LedgerMetrics.For(Sys).OutboxBacklog >= 12, TimeSpan.FromSeconds(20), $"{backend}: the backlog gauge to show the 12 waiting events");
         Assert.Equal(12, await _store.Outbox().CountUnshippedAsync(CancellationToken.None));
 
         await redisServer.StartAgainAsync(); // empty: the first 5 entries died with the old server

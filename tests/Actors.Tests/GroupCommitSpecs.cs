@@ -26,7 +26,7 @@ public abstract class GroupCommitSpecs(LedgerBackend backend) : Akka.Hosting.Tes
     {
         var store = await backend.OpenAsync();
         var settings = LedgerTestBed.Db(LedgerTestBed.NewDir("group"), maxBatch);
-        var db = Sys.ActorOf(LedgerDbActor.Props(store, settings));
+        var db = Sys.ActorOf(LedgerDbActor.Props(store, settings, LedgerMetrics.For(Sys)));
         var cache = Sys.ActorOf(SnapshotCacheActor.Props(new InProcessSnapshotCache(1000)));
         var sizes = new List<int>();
         using var listener = new MeterListener();
@@ -35,7 +35,7 @@ public abstract class GroupCommitSpecs(LedgerBackend backend) : Akka.Hosting.Tes
         listener.Start();
 
         var accounts = Enumerable.Range(0, Accounts)
-            .Select(i => Sys.ActorOf(AccountProps.For($"g{i}", new AccountEnvironment(db, cache, LedgerTestBed.Accounts())))).ToList();
+            .Select(i => Sys.ActorOf(AccountProps.For($"g{i}", new AccountEnvironment(db, cache, LedgerTestBed.Accounts(), LedgerMetrics.For(Sys))))).ToList();
         // Every entity gets all its writes at once: while one transaction commits, the others' writes queue up.
         var asks = accounts.SelectMany((a, i) => Enumerable.Range(1, WritesPerAccount).Select(w =>
             a.Ask<IAccountReply>(new ApplyWrite($"g{i}", LedgerOperation.Deposit, w, $"k{w}", RequestId: $"r{w}", TraceParent: null), TimeSpan.FromSeconds(60))))

@@ -74,7 +74,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
 
     protected override void PreStart()
     {
-        LedgerMetrics.EntityActivated();
+        _env.Metrics.EntityActivated();
         BeginActivation();
     }
 
@@ -85,15 +85,15 @@ public sealed class AccountActor : UntypedActor, IWithStash
     protected override void PostStop()
     {
         _timeout?.Cancel();
-        LedgerMetrics.EntityStashChanged(-_stashed); // the stash is cleared below: its commands leave the count
+        _env.Metrics.EntityStashChanged(-_stashed); // the stash is cleared below: its commands leave the count
         _stashed = 0;
         var abandoned = AbandonedCommands.AnswerOnStop(_accountId, Stash.ClearStash(), _inFlight?.ReplyTo, _inFlight?.Sent == true, _readers);
         if (abandoned > 0)
         {
             _env.Logger.LogWarning("Account {AccountId} stopped with {Count} commands pending; answered them so they are retried", _accountId, abandoned);
-            LedgerMetrics.EntityCommandsAbandoned(abandoned);
+            _env.Metrics.EntityCommandsAbandoned(abandoned);
         }
-        LedgerMetrics.EntityStopped();
+        _env.Metrics.EntityStopped();
     }
 
     /// <summary>A write waiting on the database gets an answer before the restart (the failing command itself is answered where it threw).</summary>
@@ -149,7 +149,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
         {
             case SnapshotCacheReplies.Lookup { Snapshot: { } cached } when _awaitingCache:
                 _awaitingCache = false;
-                LedgerMetrics.CacheLookup("hit");
+                _env.Metrics.CacheLookup("hit");
                 _account = AccountState.From(cached);
                 _cachedBasis = cached;
                 _verified = false;
@@ -157,7 +157,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
                 break;
             case SnapshotCacheReplies.Lookup when _awaitingCache:
             case TimedOut t when _awaitingCache && t.RequestId == _loadId:
-                LedgerMetrics.CacheLookup("miss");
+                _env.Metrics.CacheLookup("miss");
                 BeginLoading();
                 break;
             case LedgerDbReplies.AccountLoaded loaded when !_awaitingCache && loaded.RequestId == _loadId:
@@ -253,7 +253,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
         {
             case WriteDecision.Answer answer:
                 replyTo.Tell(answer.Reply);
-                if (answer.Reply is WriteAccepted) LedgerMetrics.WriteFinished("repeat");
+                if (answer.Reply is WriteAccepted) _env.Metrics.WriteFinished("repeat");
                 return;
             case WriteDecision.Commit commit:
                 var w = _inFlight = new InFlight(cmd, replyTo, DbRequestIds.Next(), commit.Write, attempt);
@@ -317,7 +317,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
             w.ReplyTo.Tell(reply);
             if (reply is WriteAccepted accepted)
             {
-                LedgerMetrics.WriteFinished(outcome is WriteOutcome.Committed ? "applied" : "repeat");
+                _env.Metrics.WriteFinished(outcome is WriteOutcome.Committed ? "applied" : "repeat");
                 if (outcome is WriteOutcome.Committed)
                     _env.Logger.LogTraced(cmd.TraceParent, LogLevel.Debug, "{Operation} of {Amount} applied to {AccountId}: balance {Balance}, version {Version}",
                         cmd.Operation, cmd.Amount, _accountId, accepted.Balance, accepted.Version);
@@ -339,7 +339,7 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         _env.Logger.LogTraced(w.Command.TraceParent, LogLevel.Warning, "Write to {AccountId} has an unknown outcome ({Reason}); reloading state", _accountId, reason);
         w.ReplyTo.Tell(new OutcomeUnknown(_accountId, reason));
-        LedgerMetrics.WriteFinished("unknown");
+        _env.Metrics.WriteFinished("unknown");
         _inFlight = null;
         BeginLoading();
     }
@@ -379,12 +379,12 @@ public sealed class AccountActor : UntypedActor, IWithStash
     {
         Stash.Stash();
         _stashed++;
-        LedgerMetrics.EntityStashChanged(1);
+        _env.Metrics.EntityStashChanged(1);
     }
 
     private void UnstashAll()
     {
-        if (_stashed != 0) LedgerMetrics.EntityStashChanged(-_stashed); // usually nothing was stashed: no metric to move
+        if (_stashed != 0) _env.Metrics.EntityStashChanged(-_stashed); // usually nothing was stashed: no metric to move
         _stashed = 0;
         Stash.UnstashAll();
     }

@@ -11,14 +11,15 @@ using static ActorService.Actors.Accounts.AccountCommands;
 namespace ActorService.Actors.Accounts;
 
 /// <summary>
-/// What every account entity of a node shares: the db and cache actors, the settings, the logger and the node's
-/// <see cref="ReachabilitySignal"/>. One instance per shard region, so each of a million entities holds one reference
-/// to it instead of one to each.
+/// What every account entity of a node shares: the db and cache actors, the settings, the logger, the node's
+/// <see cref="ReachabilitySignal"/> and its <see cref="LedgerMetrics"/>. One instance per shard region, so each of a
+/// million entities holds one reference to it instead of one to each.
 /// </summary>
-public sealed record AccountEnvironment(IActorRef Db, IActorRef Cache, AccountSettings Settings, ILogger Logger, ReachabilitySignal Reachability)
+public sealed record AccountEnvironment(IActorRef Db, IActorRef Cache, AccountSettings Settings, ILogger Logger, ReachabilitySignal Reachability, LedgerMetrics Metrics)
 {
     /// <summary>Without a logger, and with a signal nobody sets (no cluster): specs.</summary>
-    public AccountEnvironment(IActorRef db, IActorRef cache, AccountSettings settings) : this(db, cache, settings, NullLogger.Instance, new ReachabilitySignal()) { }
+    public AccountEnvironment(IActorRef db, IActorRef cache, AccountSettings settings, LedgerMetrics metrics)
+        : this(db, cache, settings, NullLogger.Instance, new ReachabilitySignal(), metrics) { }
 }
 
 /// <summary>How account entities are created: one <see cref="Props"/> per entity (specs), or one for a whole shard region.</summary>
@@ -53,7 +54,7 @@ public static class AccountShardingSetup
             (system, registry, resolver) =>
             {
                 var environment = new AccountEnvironment(registry.Get<LedgerDb>(), registry.Get<SnapshotCache>(), settings,
-                    resolver.GetService<ILoggerFactory>().CreateLogger<AccountActor>(), ReachabilitySignal.For(system));
+                    resolver.GetService<ILoggerFactory>().CreateLogger<AccountActor>(), ReachabilitySignal.For(system), LedgerMetrics.For(system));
                 // The counting mailbox gives the node its entity mailbox depth (a metric and the drain samples).
                 var props = AccountProps.ForShardRegion(environment).WithMailbox(EntityMailbox.ConfigPath);
                 return _ => props;

@@ -32,7 +32,7 @@ internal static class SnapshotCacheSync
     public static void ReplaceIfStale(AccountEnvironment env, string accountId, AccountSnapshot basis, AccountState truth)
     {
         if (truth.Balance == basis.Balance && truth.Version == basis.Version) return;
-        LedgerMetrics.CacheLookup("stale");
+        env.Metrics.CacheLookup("stale");
         env.Logger.LogDebug("Cached snapshot of {AccountId} was stale (version {Cached}, database {Database})", accountId, basis.Version, truth.Version);
         env.Cache.Tell(new SnapshotCacheCommands.Remove(accountId));
         if (truth.ToSnapshot(accountId) is { } snapshot) env.Cache.Tell(new SnapshotCacheCommands.Put(snapshot));

@@ -45,7 +45,7 @@ internal static class AdminApi
         // Everything an operator asks first, in one JSON document; during a drain it names the phase running now.
         // Served until intake closes (service-unbind): like every non-probe request it then gets 503.
         admin.MapGet("/status", async (ActorSystem system, NodeSettings settings, IntakeGate gate, ReadinessState readiness,
-            ShutdownTimeline timeline, IBackgroundWork background, ShardStats shards, OutboxBacklog outbox, CancellationToken ct) =>
+            ShutdownTimeline timeline, IBackgroundWork background, ShardStats shards, LedgerMetrics ledger, CancellationToken ct) =>
         {
             var cluster = Cluster.Get(system);
             var state = cluster.State;
@@ -62,11 +62,11 @@ internal static class AdminApi
                 drainElapsedMs = timeline.HasBegun ? Math.Round(timeline.ElapsedMs) : (double?)null,
                 inFlightRequests = gate.InFlight,
                 refusedRequests = gate.Refused,
-                activeEntities = LedgerMetrics.ActiveEntityCount,
-                entityMailboxDepth = LedgerMetrics.EntityMailboxDepth,
+                activeEntities = ledger.ActiveEntityCount,
+                entityMailboxDepth = ledger.EntityMailboxDepth,
                 shards = hosted.Shards,
                 shardIds = hosted.ShardIds,
-                outboxBacklog = outbox.Current,
+                outboxBacklog = ledger.OutboxBacklog,
                 backgroundTasks = background.Running.Select(w => new { w.Name, w.StartedAt }),
                 members = state.Members.Select(m => new
                 {

@@ -36,11 +36,13 @@ internal static class NodeHost
     {
         host ??= new NodeHostOptions();
         var (node, limits, formation) = (config.Node, config.Limits, config.Formation);
-        // Serilog's static logger: Akka.Logger.Serilog writes Akka's own lines through it.
         var level = new LoggingLevelSwitch(SerilogSetup.ParseLevel(node.LogLevel));
-        var logger = SerilogSetup.Create(level, node.LogFormat, host.Logging, host.Console);
+        var drainLog = new DrainLogContext(); // this node's: its logger stamps the node's own drain id
+        var logger = SerilogSetup.Create(level, node.LogFormat, drainLog, host.Logging, host.Console);
+        // Serilog's static logger: Akka.Logger.Serilog writes Akka's own lines through it, so it is the one thing of a node
+        // that stays process-wide (two nodes in one test process: Akka's lines go to the last one built). Ours use the node's.
         Log.Logger = logger;
-        Log.Information("HTTP limits: {Limits}", limits.Describe());
+        logger.Information("HTTP limits: {Limits}", limits.Describe());
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             // Our flags are read by NodeOptions; ASP.NET's own command-line binding stays out of it. The one setting
@@ -77,7 +79,7 @@ internal static class NodeHost
         var s = builder.Services;
         config.AddTo(s);
         s.AddSingleton(logger); // not disposed by the container: whoever built the host flushes it last
-        s.AddSingleton(level).AddSingleton<LogLevelReloader>();
+        s.AddSingleton(level).AddSingleton<LogLevelReloader>().AddSingleton(drainLog);
         s.AddSingleton<IntakeGate>().AddShutdownPlan();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
         s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
@@ -120,14 +122,14 @@ internal static class NodeHost
         // Before anything that does work: a draining node refuses first. Always on, except in bench/run.sh's
         // measurement of its cost (actor-service.http.intake-gate = off).
         if (node.Http.IntakeGate) app.UseMiddleware<IntakeGateMiddleware>();
-        else Log.Warning("actor-service.http.intake-gate is off: requests are neither counted nor refused while draining (benchmark setting only)");
+        else logger.Warning("actor-service.http.intake-gate is off: requests are neither counted nor refused while draining (benchmark setting only)");
         app.UseConcurrencyLimit();                   // then the per-node limit: 503 + Retry-After instead of a long queue
         app.MapHealthApi();
         app.MapLedgerApi();
         app.MapAdminApi();
         if (node.AllowTestHooks) app.MapTestHooksApi();
         app.MapMetricsApi();
-        Log.Information("ActorService node {Cluster} starting: http://{Host}:{Port}, remoting {Remoting}, app-version {AppVersion}, environment {Environment}, flags [{Flags}]",
+        logger.Information("ActorService node {Cluster} starting: http://{Host}:{Port}, remoting {Remoting}, app-version {AppVersion}, environment {Environment}, flags [{Flags}]",
             node.ClusterName, node.Http.Host, node.Http.Port,
             $"{hocon.GetString("akka.remote.dot-netty.tcp.hostname")}:{hocon.GetInt("akka.remote.dot-netty.tcp.port")}",
             node.AppVersion, app.Environment.EnvironmentName, string.Join(" ", config.Options.Describe()));

@@ -4,26 +4,28 @@ using Serilog.Events;
 namespace ActorService.Node.Logging;
 
 /// <summary>
-/// The id of the drain in progress, for log lines written outside any logging scope: Akka's own lines come from its
-/// logger actor, far from the plan's tasks. A process drains at most once, so from the moment a drain begins every
-/// line belongs to it.
+/// The id of the node's drain in progress, for log lines written outside any logging scope: Akka's own lines come from
+/// its logger actor, far from the plan's tasks. A node drains at most once, so from the moment its drain begins every
+/// line of its logger belongs to it. One per node (a service of its container, handed to its logger's
+/// <see cref="ShutdownIdEnricher"/>), so a node built in the same process as another (in-process specs) never stamps
+/// its lines with the other's drain.
 /// </summary>
-internal static class DrainLogContext
+internal sealed class DrainLogContext
 {
-    private static string? _shutdownId;
+    private string? _shutdownId;
 
-    public static string? ShutdownId => Volatile.Read(ref _shutdownId);
+    public string? ShutdownId => Volatile.Read(ref _shutdownId);
 
     /// <summary>Only the first call counts, like the drain itself.</summary>
-    public static void Begin(string shutdownId) => Interlocked.CompareExchange(ref _shutdownId, shutdownId, null);
+    public void Begin(string shutdownId) => Interlocked.CompareExchange(ref _shutdownId, shutdownId, null);
 }
 
-/// <summary>Adds <c>ShutdownId</c> to every event once a drain has begun (events that already carry it keep theirs).</summary>
-internal sealed class ShutdownIdEnricher : ILogEventEnricher
+/// <summary>Adds <c>ShutdownId</c> to every event once the node's drain has begun (events that already carry it keep theirs).</summary>
+internal sealed class ShutdownIdEnricher(DrainLogContext drain) : ILogEventEnricher
 {
     public void Enrich(LogEvent e, ILogEventPropertyFactory factory)
     {
-        if (DrainLogContext.ShutdownId is { } id) e.AddPropertyIfAbsent(factory.CreateProperty("ShutdownId", id));
+        if (drain.ShutdownId is { } id) e.AddPropertyIfAbsent(factory.CreateProperty("ShutdownId", id));
     }
 }
 

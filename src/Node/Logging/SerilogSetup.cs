@@ -17,9 +17,10 @@ internal static class SerilogSetup
     internal const string TextTemplate =
         "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {Message:lj} <{SourceContext}>{TraceSuffix}{ShutdownSuffix}{NewLine}{Exception}";
 
+    /// <param name="drain">the node's drain id, put on every line once its drain has begun</param>
     /// <param name="extra">more configuration, e.g. a sink a test reads (<see cref="Hosting.NodeHostOptions.Logging"/>)</param>
     /// <param name="console">false: no console sink (an in-process test host, whose <paramref name="extra"/> keeps the lines)</param>
-    public static Logger Create(LoggingLevelSwitch level, string format, Action<LoggerConfiguration>? extra = null, bool console = true)
+    public static Logger Create(LoggingLevelSwitch level, string format, DrainLogContext drain, Action<LoggerConfiguration>? extra = null, bool console = true)
     {
         var config = new LoggerConfiguration()
             .MinimumLevel.ControlledBy(level)
@@ -29,7 +30,7 @@ internal static class SerilogSetup
             .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .Enrich.FromLogContext()
-            .Enrich.With<ShutdownIdEnricher>()   // before the suffix enricher, which renders it
+            .Enrich.With(new ShutdownIdEnricher(drain))   // before the suffix enricher, which renders it
             .Enrich.With<AkkaSourceEnricher>()
             .Enrich.With<TraceSuffixEnricher>();
         if (console)

@@ -11,7 +11,7 @@ namespace ActorService.Node.Shutdown;
 /// 503, starts the timeline and puts its shutdown id on every log line from then on; later calls (a second SIGTERM,
 /// the host stopping after an admin drain) change nothing.
 /// </summary>
-internal sealed class DrainTrigger(ActorSystem system, ReadinessState readiness, ShutdownTimeline timeline)
+internal sealed class DrainTrigger(ActorSystem system, ReadinessState readiness, ShutdownTimeline timeline, DrainLogContext drainLog)
 {
     private readonly Lock _lock = new();
     private bool _started;
@@ -27,7 +27,7 @@ internal sealed class DrainTrigger(ActorSystem system, ReadinessState readiness,
             if (_started) return;
             _started = true;
             readiness.MarkDraining();
-            DrainLogContext.Begin(timeline.ShutdownId);
+            drainLog.Begin(timeline.ShutdownId);
             timeline.Begin(DrainReasons.Describe(shutdown.ShutdownReason ?? reason));
         }
     }

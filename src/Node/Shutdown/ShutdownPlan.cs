@@ -50,6 +50,7 @@ internal sealed class ShutdownPlan(
     ShutdownTimeline timeline,
     DrainTrigger trigger,
     DrainSettings drain,
+    LedgerMetrics ledger,
     ILogger<ShutdownPlan> logger)
 {
     /// <summary>Every task of the drain in phase order: ours, with the work they do, and Akka's own, described.</summary>
@@ -182,22 +183,22 @@ internal sealed class ShutdownPlan(
 
     private Task<Done> CountEntities()
     {
-        _abandonedBeforeHandOff = LedgerMetrics.AbandonedEntityCommands;
-        timeline.Note(PhaseClusterShardingShutdownRegion, "entitiesToHandOff", LedgerMetrics.ActiveEntityCount);
+        _abandonedBeforeHandOff = ledger.AbandonedEntityCommands;
+        timeline.Note(PhaseClusterShardingShutdownRegion, "entitiesToHandOff", ledger.ActiveEntityCount);
         return Task.FromResult(Done.Instance);
     }
 
     private Task<Done> CheckHandOff()
     {
         // Entities get handoff-timeout − 5 s to finish their queues; sharding stops the rest.
-        var abandoned = LedgerMetrics.AbandonedEntityCommands - _abandonedBeforeHandOff;
+        var abandoned = ledger.AbandonedEntityCommands - _abandonedBeforeHandOff;
         if (abandoned > 0) timeline.Abandon($"{abandoned} entity commands were still queued when sharding stopped their entities (answered 'unavailable')");
         return Task.FromResult(Done.Instance);
     }
 
     private async Task<Done> CloseResources()
     {
-        timeline.Note(PhaseBeforeActorSystemTerminate, "entitiesLeft", LedgerMetrics.ActiveEntityCount);
+        timeline.Note(PhaseBeforeActorSystemTerminate, "entitiesLeft", ledger.ActiveEntityCount);
         var order = 0;
         foreach (var name in drain.CloseOrder)
         {

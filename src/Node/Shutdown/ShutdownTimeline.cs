@@ -11,7 +11,7 @@ namespace ActorService.Node.Shutdown;
 /// each, with the counts the plan's tasks noted. A sampler records in-flight requests, active entities and entity mailbox depth every
 /// 100 ms. <see cref="Finish"/> turns it all into the <see cref="ShutdownReport"/>.
 /// </summary>
-public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGate gate)
+public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGate gate, LedgerMetrics ledger)
 {
     private sealed class Phase(string name, TimeSpan timeout, double startMs)
     {
@@ -49,7 +49,7 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
             _sampler = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
         }
         logger.LogInformation("Shutdown {ShutdownId} begins: reason {Reason}, {InFlight} requests in flight, {Entities} active entities",
-                ShutdownId, reason, gate.InFlight, LedgerMetrics.ActiveEntityCount);
+                ShutdownId, reason, gate.InFlight, ledger.ActiveEntityCount);
     }
 
     public void PhaseStarted(string name, TimeSpan timeout)
@@ -98,7 +98,7 @@ public sealed class ShutdownTimeline(ILogger<ShutdownTimeline> logger, IntakeGat
 
     private void Sample()
     {
-        if (_samples.Count < 10_000) _samples.Enqueue(new DrainSample(Math.Round(ElapsedMs, 1), gate.InFlight, LedgerMetrics.ActiveEntityCount, LedgerMetrics.EntityMailboxDepth));
+        if (_samples.Count < 10_000) _samples.Enqueue(new DrainSample(Math.Round(ElapsedMs, 1), gate.InFlight, ledger.ActiveEntityCount, ledger.EntityMailboxDepth));
     }
 
     /// <summary>Ends the last phase and builds the report; later calls return the same report.</summary>

@@ -29,6 +29,7 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
 
     private readonly ILedgerStore _store;
     private readonly DbSettings _settings;
+    private readonly LedgerMetrics _metrics;
     private readonly ResiliencePipeline _retry;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<(Commit Request, IActorRef ReplyTo)> _queue = new();
@@ -41,10 +42,11 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public LedgerDbActor(ILedgerStore store, DbSettings settings)
+    public LedgerDbActor(ILedgerStore store, DbSettings settings, LedgerMetrics metrics)
     {
         _store = store;
         _settings = settings;
+        _metrics = metrics;
         _retry = Strategies.TransientDbRetry(store.IsTransient, settings);
         Open();
     }
@@ -205,7 +207,7 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
         _batch = null;
         _batches++;
         _committedWrites += done.Batch.Count;
-        LedgerMetrics.RecordCommit(done.Batch.Count, done.Took);
+        _metrics.RecordCommit(done.Batch.Count, done.Took);
         for (var i = 0; i < done.Batch.Count; i++)
         {
             done.Batch[i].ReplyTo.Tell(new CommitDone(done.Batch[i].Request.CommitId, done.Outcomes[i]));
@@ -230,8 +232,8 @@ public sealed class LedgerDbActor : ReceiveActor, IWithTimers
     private static string Describe(Exception e) => $"database error: {e.GetBaseException().Message}";
 
     /// <summary>Props for the db actor, run under a restart-with-backoff supervisor so a crash never takes the node down.</summary>
-    public static Props Props(ILedgerStore store, DbSettings settings) =>
-        Akka.Actor.Props.Create(() => new LedgerDbActor(store, settings));
+    public static Props Props(ILedgerStore store, DbSettings settings, LedgerMetrics metrics) =>
+        Akka.Actor.Props.Create(() => new LedgerDbActor(store, settings, metrics));
 }
 
 /// <summary>Registers the ledger db actor with Akka.Hosting, under a restart-with-backoff supervisor.</summary>
@@ -240,5 +242,5 @@ public static class LedgerDbSetup
     public static AkkaConfigurationBuilder WithLedgerDb(this AkkaConfigurationBuilder builder, ILedgerStore store, DbSettings settings) =>
         builder.WithActors((system, registry) =>
             registry.Register<LedgerDb>(system.ActorOf(
-                Strategies.RestartResourceWithBackoff(LedgerDbActor.Props(store, settings), "db"), "ledger-db")));
+                Strategies.RestartResourceWithBackoff(LedgerDbActor.Props(store, settings, LedgerMetrics.For(system)), "db"), "ledger-db")));
 }

@@ -32,6 +32,7 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
     private readonly IEventSink _sink;
     private readonly EventsSettings _settings;
     private readonly IBackgroundWork _background;
+    private readonly LedgerMetrics _metrics;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenRegistration _stoppingRegistration;
@@ -47,8 +48,9 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public EventPublisherActor(IOutboxStore outbox, IEventSink sink, EventsSettings settings, IBackgroundWork background)
+    public EventPublisherActor(IOutboxStore outbox, IEventSink sink, EventsSettings settings, IBackgroundWork background, LedgerMetrics metrics)
     {
+        _metrics = metrics;
         _outbox = outbox;
         _sink = sink;
         _settings = settings;
@@ -224,9 +226,9 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         if (m.Backlog >= 0)
         {
             _backlog = m.Backlog;
-            LedgerMetrics.SetOutboxBacklog(m.Backlog);
+            _metrics.SetOutboxBacklog(m.Backlog);
         }
-        if (m.Count > 0) LedgerMetrics.EventsShipped(m.Count);
+        if (m.Count > 0) _metrics.EventsShipped(m.Count);
         if (_consecutiveFailures > 0)
             _log.Info("Event publisher recovered after {Failures} failed attempts", _consecutiveFailures);
         _consecutiveFailures = 0;
@@ -238,7 +240,7 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         if (failed.Backlog >= 0)
         {
             _backlog = failed.Backlog;
-            LedgerMetrics.SetOutboxBacklog(failed.Backlog);
+            _metrics.SetOutboxBacklog(failed.Backlog);
         }
         _consecutiveFailures++;
         // Warn on the first failure and then every tenth, so a long Redis outage does not flood the log.
@@ -255,8 +257,8 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
             .PipeTo(Self);
     }
 
-    public static Props Props(IOutboxStore outbox, IEventSink sink, EventsSettings settings, IBackgroundWork background) =>
-        Akka.Actor.Props.Create(() => new EventPublisherActor(outbox, sink, settings, background));
+    public static Props Props(IOutboxStore outbox, IEventSink sink, EventsSettings settings, IBackgroundWork background, LedgerMetrics metrics) =>
+        Akka.Actor.Props.Create(() => new EventPublisherActor(outbox, sink, settings, background, metrics));
 }
 
 /// <summary>Registers the event publisher with Akka.Hosting, under a restart-with-backoff supervisor.</summary>
@@ -267,6 +269,6 @@ public static class EventPublisherSetup
         IOutboxStore outbox, Func<IEventSink> sink, EventsSettings settings, IBackgroundWork background) =>
         builder.WithActors((system, registry) =>
             registry.Register<EventPublisher>(system.ActorOf(
-                Supervision.Strategies.RestartResourceWithBackoff(EventPublisherActor.Props(outbox, sink(), settings, background), "events"),
+                Supervision.Strategies.RestartResourceWithBackoff(EventPublisherActor.Props(outbox, sink(), settings, background, LedgerMetrics.For(system)), "events"),
                 "event-publisher")));
 }
