@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ActorService.Node.Health;
@@ -18,9 +19,24 @@ internal static class HealthApi
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", Options("live"));   // 200 while the process can serve at all
-        app.MapHealthChecks("/health/ready", Options("ready")); // 200 when Up, resources open and not draining; else 503
+        app.MapHealthChecks("/health/live", Options("live"))    // 200 while the process can serve at all
+            .WithName("live").WithSummary("Liveness: 200 while the process can serve at all")
+            .DescribedAsProbe(StatusCodes.Status200OK);
+        app.MapHealthChecks("/health/ready", Options("ready"))  // 200 when Up, resources open and not draining; else 503
+            .WithName("ready").WithSummary("Readiness: 200 when joined, resources open and not draining; 503 from the first moment of a drain")
+            .DescribedAsProbe(StatusCodes.Status200OK, StatusCodes.Status503ServiceUnavailable);
         return app;
+    }
+
+    /// <summary>What a probe's answer looks like, for the OpenAPI document (the response writer below writes it).</summary>
+    public sealed record ProbeAnswer(string Status, string? Reason);
+
+    private static IEndpointConventionBuilder DescribedAsProbe(this IEndpointConventionBuilder probe, params int[] statuses)
+    {
+        probe.WithTags("health");
+        foreach (var status in statuses)
+            probe.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ProbeAnswer), ["application/json"]));
+        return probe;
     }
 
     private static HealthCheckOptions Options(string tag) => new()

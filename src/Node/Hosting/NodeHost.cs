@@ -11,6 +11,7 @@ using ActorService.Node.Diagnostics;
 using ActorService.Node.Health;
 using ActorService.Node.Http;
 using ActorService.Node.Logging;
+using ActorService.Node.OpenApi;
 using ActorService.Node.Shutdown;
 using Akka.Configuration;
 using Akka.Hosting;
@@ -85,6 +86,7 @@ internal static class NodeHost
         s.AddNodeMetrics(node);
         s.AddProblemDetails();
         s.AddConcurrencyLimit(limits);
+        s.AddNodeOpenApi(); // GET /openapi/v1.json (docs/api.md, "OpenAPI document")
 
         // Hosted services start in this order and stop in reverse: resources open before Akka starts.
         s.AddSingleton<LedgerResources>().AddHostedService(sp => sp.GetRequiredService<LedgerResources>());
@@ -127,6 +129,7 @@ internal static class NodeHost
         app.MapAdminApi();
         if (node.AllowTestHooks) app.MapTestHooksApi();
         app.MapMetricsApi();
+        app.MapNodeOpenApi();
         Log.Information("ActorService node {Cluster} starting: http://{Host}:{Port}, remoting {Remoting}, app-version {AppVersion}, environment {Environment}, flags [{Flags}]",
             node.ClusterName, node.Http.Host, node.Http.Port,
             $"{hocon.GetString("akka.remote.dot-netty.tcp.hostname")}:{hocon.GetInt("akka.remote.dot-netty.tcp.port")}",
