@@ -84,7 +84,7 @@ internal static class NodeHost
         s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
         s.AddNodeHealth();
         s.AddNodeMetrics(node);
-        s.AddProblemDetails();
+        s.AddNodeProblemDetails(); // problem+json with our own relative types, also for an unhandled exception
         s.AddConcurrencyLimit(limits);
         s.AddNodeOpenApi(); // GET /openapi/v1.json (docs/api.md, "OpenAPI document")
 

@@ -112,6 +112,7 @@ internal sealed class DocumentDescriber(NodeSettings settings, EndpointDataSourc
         var anyStatus = OperationDescriber.ProblemResponse([new ProblemType("http-000", 0, "the status's reason phrase")], isWrite: false, document);
         var own = (OpenApiSchema)((OpenApiSchema)anyStatus.Content![EndpointDescriptions.ProblemContentType].Schema!).AllOf![1];
         own.Properties!["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^/problems/http-[1-5][0-9]{2}$" };
+        own.Properties["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "100", Maximum = "599" };
         anyStatus.Description = "A status the framework set without a body: /problems/http-<status>. None is expected.";
         document.Components.Responses["http-status"] = anyStatus;
     }

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.OpenApi;
+
 namespace ActorService.Node.OpenApi;
 
 /// <summary>
@@ -13,9 +15,16 @@ internal static class NodeOpenApi
     public static IServiceCollection AddNodeOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(DocumentName, o =>
         {
+            // An anonymous answer (the admin routes') is described in place: a component named after its compiler-made
+            // type (AnonymousTypeOfstringAndstring…) would say nothing to a reader and change with every new member.
+            o.CreateSchemaReferenceId = type => IsAnonymous(type.Type) ? null : OpenApiOptions.CreateDefaultSchemaReferenceId(type);
             o.AddOperationTransformer<OperationDescriber>();
             o.AddDocumentTransformer<DocumentDescriber>();
         });
+
+    private static bool IsAnonymous(Type type) =>
+        type.IsDefined(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute), inherit: false) &&
+        type.Name.Contains("AnonymousType", StringComparison.Ordinal);
 
     public static IEndpointConventionBuilder MapNodeOpenApi(this IEndpointRouteBuilder app) => app.MapOpenApi(Route);
 }

@@ -74,6 +74,9 @@ internal sealed class OperationDescriber : IOpenApiOperationTransformer
             Properties = new Dictionary<string, IOpenApiSchema>
             {
                 ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. types.Select(t => (JsonNode)t.Type)] },
+                // The status is in the body too (RFC 9457); stating it here lets a reader pair each type with its status
+                // also where the response is not under a status code (the document-wide answers to unrouted requests).
+                ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Enum = [.. types.Select(t => t.Status).Distinct().Select(s => (JsonNode)s)] },
             },
         };
         foreach (var member in types.SelectMany(t => t.ExtensionMembers).Distinct())
