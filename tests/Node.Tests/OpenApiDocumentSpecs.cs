@@ -95,8 +95,12 @@ public sealed class OpenApiDocumentSpecs(SingleNodeFixture fixture) : IClassFixt
             var post = paths.GetProperty(write).GetProperty("post");
             var body = Resolve(document, post.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
             var amount = body.GetProperty("properties").GetProperty("amount");
+            Assert.True(amount.GetProperty("type") is { ValueKind: JsonValueKind.String } t && t.GetString() == "integer",
+                $"{write}: amount is an integer, never a string: {amount.GetProperty("type")}");
             Assert.Equal((1, 1_000_000_000), (amount.GetProperty("minimum").GetInt64(), amount.GetProperty("maximum").GetInt64()));
-            Assert.Contains("amount", body.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(["amount"], body.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+            Assert.True(body.TryGetProperty("additionalProperties", out var more) && more.ValueKind == JsonValueKind.False,
+                $"{write}: the body has exactly one member, amount");
             Assert.True(post.GetProperty("requestBody").GetProperty("required").GetBoolean(), $"{write}: the body must be required");
 
             var key = post.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "Idempotency-Key");
@@ -114,6 +118,46 @@ public sealed class OpenApiDocumentSpecs(SingleNodeFixture fixture) : IClassFixt
         foreach (var (route, operation) in OperationElements(document))
             Assert.True(route.Contains(" /admin/", StringComparison.Ordinal) == operation.TryGetProperty("security", out _),
                 $"{route}: only /admin routes need the admin token");
+    }
+
+    [Fact]
+    public async Task Should_describe_the_answers_the_node_really_gives_when_a_client_calls_it()
+    {
+        var document = await DocumentAsync();
+        var paths = document.GetProperty("paths");
+        var http = fixture.Node.Http;
+        var id = "openapi-" + Guid.NewGuid().ToString("N")[..12];
+        var deposit = paths.GetProperty("/accounts/{id}/deposit").GetProperty("post");
+
+        var written = await http.Deposit(id, 5);
+        AssertShape(document, deposit, written.Status, written.Body, "application/json");
+        Assert.Equal($"\"{written.Body.GetProperty("version").GetInt64()}\"", written.Response.Headers.ETag?.Tag);
+        var read = await http.GetAccount(id);
+        AssertShape(document, paths.GetProperty("/accounts/{id}").GetProperty("get"), read.Status, read.Body, "application/json");
+        var refused = await http.Deposit("not.an.id", 5);
+        AssertShape(document, deposit, refused.Status, refused.Body, ProblemJson);
+        var missing = await http.GetAccount(id + "-never");
+        AssertShape(document, paths.GetProperty("/accounts/{id}").GetProperty("get"), missing.Status, missing.Body, ProblemJson);
+
+        using var probe = await http.GetAsync("health/ready", TestContext.Current.CancellationToken);
+        var probeBody = JsonDocument.Parse(await probe.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        AssertShape(document, paths.GetProperty("/health/ready").GetProperty("get"), probe.StatusCode, probeBody, "application/json");
+    }
+
+    /// <summary>The answer's status is described for the operation, and its body has exactly the described members (and type).</summary>
+    private static void AssertShape(JsonElement document, JsonElement operation, HttpStatusCode status, JsonElement body, string contentType)
+    {
+        var code = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(operation.GetProperty("responses").TryGetProperty(code, out var response), $"{operation.GetProperty("operationId")} answered {code}, which is not described");
+        var properties = AllProperties(document, Resolve(document, response).GetProperty("content").GetProperty(contentType).GetProperty("schema"));
+        var members = body.EnumerateObject().Select(m => m.Name).ToHashSet();
+        if (contentType == ProblemJson)
+        {
+            // Problem bodies may carry more (traceId, extensions); their type must be one the document lists at that status.
+            Assert.Contains(body.GetProperty("type").GetString(), properties["type"].GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+            return;
+        }
+        Assert.True(members.SetEquals(properties.Keys), $"{operation.GetProperty("operationId")} {code}: the answer has [{Show(members.Order())}], the document describes [{Show(properties.Keys.Order())}]");
     }
 
     // ---- reading the document as JSON, as a client generator would ----

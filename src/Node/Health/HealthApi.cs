@@ -28,7 +28,7 @@ internal static class HealthApi
         return app;
     }
 
-    /// <summary>What a probe's answer looks like, for the OpenAPI document (the response writer below writes it).</summary>
+    /// <summary>A probe's answer: what the response writer below writes, and what the OpenAPI document describes.</summary>
     public sealed record ProbeAnswer(string Status, string? Reason);
 
     private static IEndpointConventionBuilder DescribedAsProbe(this IEndpointConventionBuilder probe, params int[] statuses)
@@ -52,7 +52,8 @@ internal static class HealthApi
         {
             context.Response.ContentType = "application/json";
             var entry = report.Entries.Values.FirstOrDefault();
-            return context.Response.WriteAsync(JsonSerializer.Serialize(new { status = report.Status.ToString(), reason = entry.Description }));
+            // The type the OpenAPI document describes, so the two are one: {"status": "Healthy", "reason": "…"}.
+            return context.Response.WriteAsync(JsonSerializer.Serialize(new ProbeAnswer(report.Status.ToString(), entry.Description), JsonSerializerOptions.Web));
         },
     };
 

@@ -45,11 +45,15 @@ internal sealed class OperationDescriber : IOpenApiOperationTransformer
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ApiHeader.IdempotencyKey.Pattern },
             });
         foreach (var body in metadata.OfType<JsonBodyMetadata>())
+        {
+            var schema = await schemaFor(body.BodyType);
+            schema.AdditionalPropertiesAllowed = false; // the route's parser refuses any other member (400 invalid-body)
             operation.RequestBody = new OpenApiRequestBody
             {
                 Required = true, Description = body.Description,
-                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = await schemaFor(body.BodyType) } },
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
             };
+        }
         if (metadata.OfType<AdminTokenMetadata>().Any())
             operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AdminScheme, document)] = [] }];
 
