@@ -10,8 +10,8 @@ namespace ActorService.Node.OpenApi;
 /// <summary>
 /// What belongs to the whole document: its title and how to read it, the admin token's security scheme, the problem
 /// answers no route gives (a path no route matches, a method the path does not have), and the endpoints ASP.NET Core's
-/// generator does not see because they are not route handlers: the health checks (described where they are mapped,
-/// with the same metadata as any route) and the Prometheus scrape endpoint.
+/// generator does not see because they are not route handlers: the health checks and the Prometheus scrape endpoint
+/// (described where they are mapped, with the same metadata as any route).
 /// </summary>
 internal sealed class DocumentDescriber(NodeSettings settings, EndpointDataSource endpoints) : IOpenApiDocumentTransformer
 {
@@ -41,19 +41,17 @@ internal sealed class DocumentDescriber(NodeSettings settings, EndpointDataSourc
     }
 
     /// <summary>
-    /// GET for a non-handler endpoint that carries a name, or is the scrape endpoint; null for everything else (route
-    /// handlers, which the generator described already, and anything excluded). The health check middleware answers
-    /// any method, but probes and scrapers send GET, so GET is what is described.
+    /// GET for a non-handler endpoint that carries a name (the health probes, the scrape endpoint); null for everything
+    /// else (route handlers, which the generator described already, and anything excluded). The health check and
+    /// scrape middleware answer any method, but probes and scrapers send GET, so GET is what is described.
     /// </summary>
     private static HttpMethod? Describable(RouteEndpoint endpoint)
     {
         var metadata = endpoint.Metadata;
         if (metadata.GetMetadata<MethodInfo>() is not null || metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is { ExcludeFromDescription: true })
             return null;
-        return metadata.GetMetadata<IEndpointNameMetadata>() is not null || IsScrape(endpoint) ? HttpMethod.Get : null;
+        return metadata.GetMetadata<IEndpointNameMetadata>() is not null ? HttpMethod.Get : null;
     }
-
-    private static bool IsScrape(RouteEndpoint endpoint) => endpoint.RoutePattern.RawText == "/metrics";
 
     private static async Task AddOperationAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, RouteEndpoint endpoint,
         HttpMethod method, CancellationToken ct)
@@ -76,7 +74,6 @@ internal sealed class DocumentDescriber(NodeSettings settings, EndpointDataSourc
                 Content = produces.ContentTypes.ToDictionary(c => c, _ => new OpenApiMediaType { Schema = schema }),
             };
         }
-        if (IsScrape(endpoint) && operation.Responses.Count == 0) DescribeScrape(operation, document);
         await OperationDescriber.DescribeAsync(operation, [.. metadata], document, type => context.GetOrCreateSchemaAsync(type, null, ct));
 
         var path = endpoint.RoutePattern.RawText!;
@@ -84,22 +81,6 @@ internal sealed class DocumentDescriber(NodeSettings settings, EndpointDataSourc
         if (!document.Paths.TryGetValue(path, out var item)) document.Paths[path] = item = new OpenApiPathItem();
         ((OpenApiPathItem)item).AddOperation(method, operation);
         foreach (var tag in operation.Tags) (document.Tags ??= new HashSet<OpenApiTag>()).Add(new OpenApiTag { Name = tag.Reference.Id });
-    }
-
-    /// <summary>
-    /// The scrape endpoint is mapped by the OpenTelemetry exporter in Diagnostics/MetricsSetup.cs; its description lives
-    /// here until that mapping carries it (WithName/WithSummary/Produces, as the health probes do).
-    /// </summary>
-    private static void DescribeScrape(OpenApiOperation operation, OpenApiDocument document)
-    {
-        operation.OperationId = "metrics";
-        operation.Summary = "Prometheus scrape: the node's metrics in the Prometheus text format (docs/observability.md)";
-        operation.Tags = new HashSet<OpenApiTagReference> { new("operations", document) };
-        operation.Responses!["200"] = new OpenApiResponse
-        {
-            Description = "OK",
-            Content = new Dictionary<string, OpenApiMediaType> { ["text/plain"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String } } },
-        };
     }
 
     /// <summary>The problem answers to a request no route takes; no operation has them, so they are listed as components.</summary>
