@@ -25,8 +25,9 @@ internal sealed record ProblemType(string Slug, int Status, string Title, bool R
 /// <summary>
 /// Every problem type a described route can answer, one line each, in the order of docs/api.md's problem table (which
 /// says when each happens). Routes name the slugs they answer with <see cref="EndpointDescriptions.ProducesProblems{TBuilder}"/>;
-/// tests/Node.Tests/OpenApiDocumentSpecs checks the served document against that table both ways. Only the test hooks'
-/// <c>shutting-down</c> is missing: those routes are not described.
+/// tests/Node.Tests/OpenApiDocumentSpecs checks the served document against that table both ways, and ProblemCatalogSpecs
+/// checks this list against the types src/Node sends. Only the test hooks' <c>shutting-down</c> is missing: those routes
+/// are not described.
 /// </summary>
 internal static class ProblemCatalog
 {
