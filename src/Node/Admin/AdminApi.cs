@@ -4,6 +4,7 @@ using ActorService.Node.Config;
 using ActorService.Node.Diagnostics;
 using ActorService.Node.Health;
 using ActorService.Node.Http;
+using ActorService.Node.OpenApi;
 using ActorService.Node.Shutdown;
 using Akka.Actor;
 using Akka.Cluster;
@@ -15,7 +16,8 @@ internal static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin").AddEndpointFilter<AdminAuth>();
+        var admin = app.MapGroup("/admin").AddEndpointFilter<AdminAuth>()
+            .WithTags("admin").RequiresAdminToken().ProducesProblems("unauthorized", "forbidden", "admin-disabled", "draining");
 
         // Starts the same drain as SIGTERM and answers at once: awaiting it here would deadlock, because the drain
         // waits for every in-flight request, this one included.
@@ -23,7 +25,7 @@ internal static class AdminApi
         {
             trigger.DrainStarted(DrainReasons.AdminDrain.Instance);
             return TypedResults.Accepted((string?)null, new { status = "draining", reason = "admin" });
-        });
+        }).WithName("drain").WithSummary("Start the same coordinated shutdown as SIGTERM; answers at once");
 
         // Tells a member (this node or another) to leave the cluster gracefully: the member that leaves runs the same
         // drain as SIGTERM (reason "left-the-cluster") and exits. The operator's "take that node out" button.
@@ -39,8 +41,9 @@ internal static class AdminApi
             if (!cluster.State.Members.Any(m => m.Address == target))
                 return Problems.Create(404, "member-not-found", "Not a member", $"{target} is not a member of this cluster.");
             cluster.Leave(target);
-            return TypedResults.Accepted((string?)null, new { status = "leaving", address = target.ToString() });
-        });
+            return TypedResults.Accepted((string?)null, new MemberLeaving("leaving", target.ToString()));
+        }).WithName("leaveCluster").WithSummary("Make a member (this node or another) leave the cluster gracefully; it runs the same drain")
+            .Produces<MemberLeaving>(StatusCodes.Status202Accepted).ProducesProblems("invalid-address", "member-not-found");
 
         // Everything an operator asks first, in one JSON document; during a drain it names the phase running now.
         // Served until intake closes (service-unbind): like every non-probe request it then gets 503.
@@ -77,7 +80,10 @@ internal static class AdminApi
                     leader = m.Address.Equals(state.Leader),
                 }),
             });
-        });
+        }).WithName("getStatus").WithSummary("The node, its cluster's members, the drain phase, in-flight requests, entities, shards, outbox");
         return app;
     }
+
+    /// <summary>The answer to <c>POST /admin/cluster/leave</c>.</summary>
+    public sealed record MemberLeaving(string Status, string Address);
 }

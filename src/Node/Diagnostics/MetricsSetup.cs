@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using ActorService.Actors;
 using ActorService.Node.Config;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -60,7 +61,10 @@ internal static class MetricsSetup
         app.Services.GetRequiredService<ReadinessMetrics>();
         app.Services.GetRequiredService<KeyCleanupMetrics>();
         app.Services.GetRequiredService<PreviousDrainMetrics>();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapPrometheusScrapingEndpoint("/metrics")
+            .WithName("metrics").WithTags("operations")
+            .WithSummary("Prometheus scrape: the node's metrics in the Prometheus text format (docs/observability.md)")
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/plain"])); // for the OpenAPI document
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ActorService.Node.Health;
@@ -18,9 +19,24 @@ internal static class HealthApi
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", Options("live"));   // 200 while the process can serve at all
-        app.MapHealthChecks("/health/ready", Options("ready")); // 200 when Up, resources open and not draining; else 503
+        app.MapHealthChecks("/health/live", Options("live"))    // 200 while the process can serve at all
+            .WithName("live").WithSummary("Liveness: 200 while the process can serve at all")
+            .DescribedAsProbe(StatusCodes.Status200OK);
+        app.MapHealthChecks("/health/ready", Options("ready"))  // 200 when Up, resources open and not draining; else 503
+            .WithName("ready").WithSummary("Readiness: 200 when joined, resources open and not draining; 503 from the first moment of a drain")
+            .DescribedAsProbe(StatusCodes.Status200OK, StatusCodes.Status503ServiceUnavailable);
         return app;
+    }
+
+    /// <summary>A probe's answer: what the response writer below writes, and what the OpenAPI document describes.</summary>
+    public sealed record ProbeAnswer(string Status, string? Reason);
+
+    private static IEndpointConventionBuilder DescribedAsProbe(this IEndpointConventionBuilder probe, params int[] statuses)
+    {
+        probe.WithTags("health");
+        foreach (var status in statuses)
+            probe.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ProbeAnswer), ["application/json"]));
+        return probe;
     }
 
     private static HealthCheckOptions Options(string tag) => new()
@@ -36,7 +52,8 @@ internal static class HealthApi
         {
             context.Response.ContentType = "application/json";
             var entry = report.Entries.Values.FirstOrDefault();
-            return context.Response.WriteAsync(JsonSerializer.Serialize(new { status = report.Status.ToString(), reason = entry.Description }));
+            // The type the OpenAPI document describes, so the two are one: {"status": "Healthy", "reason": "…"}.
+            return context.Response.WriteAsync(JsonSerializer.Serialize(new ProbeAnswer(report.Status.ToString(), entry.Description), JsonSerializerOptions.Web));
         },
     };
 

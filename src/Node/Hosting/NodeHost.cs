@@ -11,6 +11,7 @@ using ActorService.Node.Diagnostics;
 using ActorService.Node.Health;
 using ActorService.Node.Http;
 using ActorService.Node.Logging;
+using ActorService.Node.OpenApi;
 using ActorService.Node.Shutdown;
 using Akka.Configuration;
 using Akka.Hosting;
@@ -85,8 +86,9 @@ internal static class NodeHost
         s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
         s.AddNodeHealth();
         s.AddNodeMetrics(node);
-        s.AddProblemDetails();
+        s.AddNodeProblemDetails(); // problem+json with our own relative types, also for an unhandled exception
         s.AddConcurrencyLimit(limits);
+        s.AddNodeOpenApi(); // GET /openapi/v1.json (docs/api.md, "OpenAPI document")
 
         // Hosted services start in this order and stop in reverse: resources open before Akka starts.
         s.AddSingleton<LedgerResources>().AddHostedService(sp => sp.GetRequiredService<LedgerResources>());
@@ -129,6 +131,7 @@ internal static class NodeHost
         app.MapAdminApi();
         if (node.AllowTestHooks) app.MapTestHooksApi();
         app.MapMetricsApi();
+        app.MapNodeOpenApi();
         logger.Information("ActorService node {Cluster} starting: http://{Host}:{Port}, remoting {Remoting}, app-version {AppVersion}, environment {Environment}, flags [{Flags}]",
             node.ClusterName, node.Http.Host, node.Http.Port,
             $"{hocon.GetString("akka.remote.dot-netty.tcp.hostname")}:{hocon.GetInt("akka.remote.dot-netty.tcp.port")}",

@@ -2,6 +2,7 @@ using System.Globalization;
 using ActorService.Actors.Accounts;
 using ActorService.Actors.Tracing;
 using ActorService.Node.Config;
+using ActorService.Node.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using static ActorService.Actors.Accounts.AccountReplies;
 
@@ -19,12 +20,36 @@ internal static class LedgerApi
     public static IEndpointRouteBuilder MapLedgerApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/accounts/{id}/deposit", (string id, HttpContext http, AccountGateway gateway, NodeSettings settings, ILogger<AccountGateway> logger) =>
-            WriteAsync(id, LedgerOperation.Deposit, http, gateway, settings, logger));
+                WriteAsync(id, LedgerOperation.Deposit, http, gateway, settings, logger))
+            .WithName("deposit").WithSummary("Add an amount to an account (creates it on its first write)")
+            .DescribedAsWrite().ProducesProblems("balance-overflow");
         app.MapPost("/accounts/{id}/withdraw", (string id, HttpContext http, AccountGateway gateway, NodeSettings settings, ILogger<AccountGateway> logger) =>
-            WriteAsync(id, LedgerOperation.Withdraw, http, gateway, settings, logger));
-        app.MapGet("/accounts/{id}", ReadAsync);
+                WriteAsync(id, LedgerOperation.Withdraw, http, gateway, settings, logger))
+            .WithName("withdraw").WithSummary("Take an amount from an account; 409 when its balance is lower")
+            .DescribedAsWrite().ProducesProblems("insufficient-funds");
+        app.MapGet("/accounts/{id}", ReadAsync)
+            .WithName("getAccount").WithSummary("Read an account's balance and version, as the database has it")
+            .DescribedAsAccountRoute().Produces<BalanceResponse>(200).WithResponseHeaders(200, ApiHeader.ETag)
+            .ProducesProblems("account-not-found", "cluster-degraded", "read-timeout");
         return app;
     }
+
+    // The OpenAPI description (docs/api.md is the contract in words). Answers every ledger route can give: refused at the
+    // gate or by the limiter, a bad id, the account unavailable, the drain's deadline, a bug.
+    private static RouteHandlerBuilder DescribedAsAccountRoute(this RouteHandlerBuilder route) => route
+        .WithTags("ledger")
+        .WithPathPattern("id", LedgerRequests.AccountIdOpenApiPattern, "The account: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.")
+        .ProducesProblems("invalid-account-id", "draining", "overloaded", "drain-deadline", "account-unavailable", "internal-error");
+
+    // A write: its body and key, a 200 that carries the key it was processed under, and every way a write can be refused
+    // or left unknown (504 + the key to retry with).
+    private static RouteHandlerBuilder DescribedAsWrite(this RouteHandlerBuilder route) => route
+        .DescribedAsAccountRoute()
+        .WithIdempotencyKey()
+        .WithJsonBody<LedgerRequests.AmountBody>("Exactly one member, amount: an integer from 1 to 1,000,000,000. Sent as application/json.")
+        .Produces<WriteResponse>(200).WithResponseHeaders(200, ApiHeader.ETag, ApiHeader.IdempotencyKey)
+        .ProducesProblems("invalid-idempotency-key", "invalid-body", "invalid-amount", "body-too-slow", "body-too-large", "unsupported-media-type",
+            "idempotency-key-reused", "account-failed", "outcome-unknown");
 
     public sealed record BalanceResponse(string Id, long Balance, long Version);
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ActorService.Actors.Accounts;
@@ -16,12 +17,27 @@ internal static partial class LedgerRequests
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string TestDelayHeader = "X-Test-Delay-Ms";
 
+    private const string AccountIdChars = "[A-Za-z0-9_-]{1,64}";
+    private const string IdempotencyKeyChars = "[A-Za-z0-9_-]{1,128}";
+
+    /// <summary>The account id's pattern as the OpenAPI document states it (ECMA-262, where '$' is the very end).</summary>
+    public const string AccountIdOpenApiPattern = "^" + AccountIdChars + "$";
+
+    /// <summary>The Idempotency-Key's pattern as the OpenAPI document states it.</summary>
+    public const string IdempotencyKeyOpenApiPattern = "^" + IdempotencyKeyChars + "$";
+
     // \z, not $: in .NET '$' also matches before a final "\n", so "alice\n" (alice%0A in a URL) would pass.
-    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
+    [GeneratedRegex("^" + AccountIdChars + @"\z")]
     private static partial Regex AccountIdPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,128}\z")]
+    [GeneratedRegex("^" + IdempotencyKeyChars + @"\z")]
     private static partial Regex IdempotencyKeyPattern();
+
+    /// <summary>
+    /// The body <see cref="ParseAmount"/> accepts, for the OpenAPI document only: the parser reads the body by hand
+    /// (strict: no other member, no duplicate, no trailing data), never through this type.
+    /// </summary>
+    public sealed record AmountBody([property: Range(1, AccountActor.MaxAmount)] long Amount);
 
     public static ProblemHttpResult? ValidateAccountId(string id) =>
         AccountIdPattern().IsMatch(id)

@@ -17,6 +17,26 @@ internal static class Problems
 {
     public const string TypePrefix = "/problems/";
 
+    /// <summary>
+    /// ASP.NET Core's problem details service, for the answers the framework writes itself (an unhandled exception in
+    /// UseExceptionHandler): its default <c>type</c> is a URI on tools.ietf.org, which is not ours and not in
+    /// docs/api.md. A 500 becomes <c>/problems/internal-error</c>, any other status <c>/problems/http-&lt;status&gt;</c>;
+    /// the node's own problems (already <c>/problems/…</c>) pass unchanged.
+    /// </summary>
+    public static IServiceCollection AddNodeProblemDetails(this IServiceCollection services) =>
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            if (problem.Type?.StartsWith(TypePrefix, StringComparison.Ordinal) == true) return;
+            var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+            problem.Type = TypePrefix + (status == StatusCodes.Status500InternalServerError ? "internal-error" : "http-" + status);
+            if (status == StatusCodes.Status500InternalServerError)
+            {
+                problem.Title = "Internal error";
+                problem.Detail = "The node failed on this request (a bug); its log says where.";
+            }
+        });
+
     public static ProblemHttpResult Create(int status, string slug, string title, string detail, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(new ProblemDetails
         {
@@ -38,7 +58,7 @@ internal static class Problems
         var status = http.Response.StatusCode;
         var problem = status switch
         {
-            404 => Create(404, "route-not-found", "Not found", "No route matches this path. The API serves /accounts/{id}, /accounts/{id}/deposit, /accounts/{id}/withdraw, /health/*, /metrics and /admin/*."),
+            404 => Create(404, "route-not-found", "Not found", "No route matches this path. The API serves /accounts/{id}, /accounts/{id}/deposit, /accounts/{id}/withdraw, /health/*, /metrics, /admin/* and /openapi/v1.json (the API's description)."),
             405 => Create(405, "method-not-allowed", "Method not allowed", "This path exists but not with this method: writes are POST, reads are GET."),
             _ => Create(status, "http-" + status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), $"The request ended with status {status}."),
         };
