@@ -56,6 +56,7 @@ public abstract class ProtobufWireSerializer : SerializerWithStringManifest, IWi
     {
         _system = system;
         WireName = wireName;
+        Rejections = new WireRejections(wireName);
         _byType = entries.ToFrozenDictionary(e => e.Type);
         _byManifest = entries.ToFrozenDictionary(e => e.Manifest, StringComparer.Ordinal);
         Entries = entries;
@@ -63,7 +64,7 @@ public abstract class ProtobufWireSerializer : SerializerWithStringManifest, IWi
 
     public string WireName { get; }
 
-    public WireRejections Rejections { get; } = new();
+    public WireRejections Rejections { get; }
 
     /// <summary>Every message type this serializer writes, with its manifest (the compatibility specs go through all).</summary>
     public IReadOnlyList<WireEntry> Entries { get; }

@@ -18,6 +18,12 @@ public sealed class UnboundTypeSerializer(ExtendedActorSystem system) : Serializ
     /// <summary>Fixed for good: a node reads the serializer of a payload by this number.</summary>
     public const int Id = 4100;
 
+    /// <summary>
+    /// The constructor Akka calls: akka.actor.serialization-settings.json (Newtonsoft's settings, in Akka's reference
+    /// configuration) exists, so Akka passes it to whatever serializer is named json. Nothing in it applies here.
+    /// </summary>
+    public UnboundTypeSerializer(ExtendedActorSystem system, Akka.Configuration.Config newtonsoftSettings) : this(system) { }
+
     private ILoggingAdapter? _log;
 
     public override int Identifier => Id;
@@ -26,7 +32,7 @@ public sealed class UnboundTypeSerializer(ExtendedActorSystem system) : Serializ
 
     public string WireName => "unbound";
 
-    public WireRejections Rejections { get; } = new();
+    public WireRejections Rejections { get; } = new("unbound");
 
     // Akka's logging is set up after its serializers are created: looked up at the first refusal.
     private ILoggingAdapter Log => _log ??= Logging.GetLogger(system, GetType());

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+
 namespace ActorService.Actors.Wire;
 
 /// <summary>Why a wire serializer refused a message. The names are the <c>reason</c> label of the rejection metric.</summary>
@@ -14,14 +16,38 @@ public enum WireRejection
 }
 
 /// <summary>
-/// Counts of messages one serializer refused since the node started, by <see cref="WireRejection"/>. Read by the node's
-/// metrics when Prometheus scrapes (<c>actorservice_wire_rejected_total</c>), so a refusal costs one interlocked add.
+/// Counts of messages one serializer refused, by <see cref="WireRejection"/>: kept by the serializer instance (what the
+/// specs read) and added to <c>actorservice_wire_rejected_total{serializer, reason}</c> on the ledger library's meter
+/// (what /metrics shows). Akka creates the serializers itself, and creates them again when an extension adds
+/// configuration, so the exported counter is process-wide rather than read from one instance. Every serializer exports
+/// every reason from its start (0 when none), so an alert on <c>increase(...) > 0</c> needs no series to appear first.
+/// The manifest is in the log line, not a label: an unknown one is chosen by the sender, and labels must stay bounded.
 /// </summary>
 public sealed class WireRejections
 {
-    private readonly long[] _counts = new long[Enum.GetValues<WireRejection>().Length];
+    private static readonly Meter Meter = new(LedgerMetrics.MeterName);
 
-    public void Count(WireRejection reason) => Interlocked.Increment(ref _counts[(int)reason]);
+    private static readonly Counter<long> Rejected = Meter.CreateCounter<long>("actorservice_wire_rejected", "{messages}",
+        "Messages refused by a wire serializer, by serializer and reason: unknown-manifest (a newer release's or a stranger's), " +
+        "malformed (bytes that do not parse or break the message's rules), unbound-type (a type no serializer is bound to)");
+
+    private static readonly WireRejection[] Reasons = Enum.GetValues<WireRejection>();
+
+    private readonly long[] _counts = new long[Reasons.Length];
+    private readonly KeyValuePair<string, object?>[][] _tags;
+
+    /// <param name="serializer">The <c>serializer</c> label: the serializer's short name.</param>
+    public WireRejections(string serializer)
+    {
+        _tags = Reasons.Select(reason => new KeyValuePair<string, object?>[] { new("serializer", serializer), new("reason", Label(reason)) }).ToArray();
+        foreach (var tags in _tags) Rejected.Add(0, tags);
+    }
+
+    public void Count(WireRejection reason)
+    {
+        Interlocked.Increment(ref _counts[(int)reason]);
+        Rejected.Add(1, _tags[(int)reason]);
+    }
 
     public long this[WireRejection reason] => Interlocked.Read(ref _counts[(int)reason]);
 
@@ -35,7 +61,7 @@ public sealed class WireRejections
     };
 }
 
-/// <summary>A serializer of ours that refuses messages and counts them; the node's metrics list every one.</summary>
+/// <summary>A serializer of ours that refuses messages and counts them.</summary>
 public interface IWireRejectionSource
 {
     /// <summary>Short name of the serializer: the <c>serializer</c> label of the rejection metric.</summary>
