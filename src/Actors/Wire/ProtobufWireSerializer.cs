@@ -56,7 +56,7 @@ public abstract class ProtobufWireSerializer : SerializerWithStringManifest, IWi
     {
         _system = system;
         WireName = wireName;
-        Rejections = new WireRejections(wireName);
+        Rejections = new WireRejections(wireName, WireRejection.UnknownManifest, WireRejection.Malformed);
         _byType = entries.ToFrozenDictionary(e => e.Type);
         _byManifest = entries.ToFrozenDictionary(e => e.Manifest, StringComparer.Ordinal);
         Entries = entries;

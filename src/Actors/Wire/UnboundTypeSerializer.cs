@@ -32,7 +32,7 @@ public sealed class UnboundTypeSerializer(ExtendedActorSystem system) : Serializ
 
     public string WireName => "unbound";
 
-    public WireRejections Rejections { get; } = new("unbound");
+    public WireRejections Rejections { get; } = new("unbound", WireRejection.UnboundType);
 
     // Akka's logging is set up after its serializers are created: looked up at the first refusal.
     private ILoggingAdapter Log => _log ??= Logging.GetLogger(system, GetType());

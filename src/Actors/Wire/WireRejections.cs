@@ -20,7 +20,8 @@ public enum WireRejection
 /// specs read) and added to <c>actorservice_wire_rejected_total{serializer, reason}</c> on the ledger library's meter
 /// (what /metrics shows). Akka creates the serializers itself, and creates them again when an extension adds
 /// configuration, so the exported counter is process-wide rather than read from one instance. Every serializer exports
-/// every reason from its start (0 when none), so an alert on <c>increase(...) > 0</c> needs no series to appear first.
+/// each reason it can count from its start (0 when none), so an alert on <c>increase(...) > 0</c> needs no series to
+/// appear first.
 /// The manifest is in the log line, not a label: an unknown one is chosen by the sender, and labels must stay bounded.
 /// </summary>
 public sealed class WireRejections
@@ -37,10 +38,11 @@ public sealed class WireRejections
     private readonly KeyValuePair<string, object?>[][] _tags;
 
     /// <param name="serializer">The <c>serializer</c> label: the serializer's short name.</param>
-    public WireRejections(string serializer)
+    /// <param name="reasons">The reasons this serializer can count: exported as 0 from the start.</param>
+    public WireRejections(string serializer, params WireRejection[] reasons)
     {
         _tags = Reasons.Select(reason => new KeyValuePair<string, object?>[] { new("serializer", serializer), new("reason", Label(reason)) }).ToArray();
-        foreach (var tags in _tags) Rejected.Add(0, tags);
+        foreach (var reason in reasons) Rejected.Add(0, _tags[(int)reason]);
     }
 
     public void Count(WireRejection reason)
