@@ -54,6 +54,7 @@ public sealed class MetricsSpecs(MetricsNodeFixture fixture) : IClassFixture<Met
             ["actorservice_cluster_unreachable_members"] = "gauge",
             ["actorservice_draining"] = "gauge",
             ["actorservice_key_cleanup_failures_total"] = "counter",
+            ["actorservice_wire_rejected_total"] = "counter",
         };
         var missing = expected.Where(kv => scrape.Types.GetValueOrDefault(kv.Key) != kv.Value).Select(kv => $"{kv.Key} ({kv.Value})").ToList();
         Assert.True(missing.Count == 0, $"missing or mistyped in /metrics: {string.Join(", ", missing)}\n{scrape.Text}");
@@ -62,6 +63,7 @@ public sealed class MetricsSpecs(MetricsNodeFixture fixture) : IClassFixture<Met
         Assert.Equal(0, scrape.Single("actorservice_cluster_members", ("status", "leaving")));
         Assert.Equal(0, scrape.Single("actorservice_draining"));
         Assert.Equal(0, scrape.Single("actorservice_key_cleanup_failures_total"));
+        Assert.Equal(0, scrape.Single("actorservice_wire_rejected_total", ("serializer", "accounts"), ("reason", "unknown-manifest")));
         Assert.True(scrape.Single("actorservice_background_tasks_running") >= 1, "the idempotency-key cleanup loop is tracked background work");
         Assert.Equal(["mailbox", "stash"], scrape.Find("actorservice_entity_mailbox_depth").Select(s => s.Labels["queue"]).Order());
     }

@@ -1,0 +1,35 @@
+using ActorService.Actors.Wire;
+using Akka.Actor;
+using static ActorService.Actors.Wire.MalformedWireMessageException;
+using static ActorService.Node.Clustering.LedgerGateMessages;
+using P = ActorService.Node.Clustering.Wire;
+
+namespace ActorService.Node.Clustering;
+
+/// <summary>
+/// The ledger gate's wire format (<c>ledger_gate_messages.proto</c>, schema version 1). hocon.conf binds every type of
+/// <see cref="LedgerGateMessages"/> here. Manifests are the names below, fixed for good; tests/Node.Tests/Wire holds the
+/// bytes each one was first written as.
+/// </summary>
+public sealed class LedgerGateMessageSerializer(ExtendedActorSystem system) : ProtobufWireSerializer(system, "ledger-gate", Table)
+{
+    /// <summary>Fixed for good: a node reads the serializer of a payload by this number.</summary>
+    public const int Id = 4102;
+
+    public override int Identifier => Id;
+
+    // A ledger id is what the gate compares: an empty one would be "another ledger" and refuse a node for no reason.
+    private static readonly IReadOnlyList<WireEntry> Table =
+    [
+        WireEntry.For<JoinCheck, P.JoinCheck>("join-check", P.JoinCheck.Parser,
+            m => new P.JoinCheck { LedgerId = m.LedgerId, Address = m.Address, AppVersion = m.AppVersion },
+            p => new JoinCheck(NotEmpty(p.LedgerId, "ledger_id"), p.Address, p.AppVersion)),
+        WireEntry.For<JoinCheckResult, P.JoinCheckResult>("join-check-result", P.JoinCheckResult.Parser,
+            m => new P.JoinCheckResult { LedgerId = m.LedgerId, Accepted = m.Accepted },
+            p => new JoinCheckResult(NotEmpty(p.LedgerId, "ledger_id"), p.Accepted)),
+        WireEntry.For<WhichLedger, P.WhichLedger>("which-ledger", P.WhichLedger.Parser, _ => new P.WhichLedger(), _ => new WhichLedger()),
+        WireEntry.For<LedgerIs, P.LedgerIs>("ledger-is", P.LedgerIs.Parser,
+            m => new P.LedgerIs { LedgerId = m.LedgerId },
+            p => new LedgerIs(NotEmpty(p.LedgerId, "ledger_id"))),
+    ];
+}
