@@ -236,20 +236,20 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
         return new DeletedRows(keys, outbox);
     }
 
-    public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct)
+    public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct, long upToId = long.MaxValue)
     {
         // SKIP LOCKED: two publishers claiming at the same moment take disjoint rows instead of waiting on each other.
         const string sql = $"""
             UPDATE outbox SET claimed_by = $1, claimed_until = $2
             WHERE id IN (SELECT id FROM outbox
-                         WHERE shipped_at IS NULL AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until < $3)
+                         WHERE shipped_at IS NULL AND id <= $5 AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until < $3)
                          ORDER BY id LIMIT $4
                          FOR UPDATE SKIP LOCKED)
             RETURNING {OutboxEvent.Columns}
             """;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await using var c = await _dataSource.OpenConnectionAsync(ct);
-        await using var cmd = Command(c, null, sql, owner, now + (long)lease.TotalMilliseconds, now, max);
+        await using var cmd = Command(c, null, sql, owner, now + (long)lease.TotalMilliseconds, now, max, upToId);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await OutboxEvent.ReadAllAsync(r, ct);
     }
@@ -262,6 +262,12 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = ids.ToArray() });
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<long> LastIdAsync(CancellationToken ct)
+    {
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        return Convert.ToInt64(await Scalar(c, null, "SELECT coalesce(max(id), 0) FROM outbox", ct));
     }
 
     public async Task<long> CountUnshippedAsync(CancellationToken ct)
