@@ -25,10 +25,14 @@
 # package creates that user. Needs scripts/install-test-deps.sh to have run (the README's test command does).
 set -euo pipefail
 
+# A port below the kernel's ephemeral range: one inside it can be the local port of some outgoing connection (a
+# shared machine has thousands), and then the server's bind fails with "Address already in use" though nothing listens.
 free_port() {
-  local port
+  local port low=32768
+  read -r low _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  [ "$low" -gt 12000 ] || low=32768
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
   done
   echo "no free port found" >&2
