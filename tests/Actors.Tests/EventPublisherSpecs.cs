@@ -82,9 +82,44 @@ public abstract class EventPublisherSpecs(LedgerBackend backend) : Akka.Hosting.
 
         await Commit("p2", 15, from: 10); // entities still commit during the hand-off, after service-stop
         var closed = await publisher.Ask<ResourceReplies.Closed>(ResourceCommands.Close.Instance, TimeSpan.FromSeconds(20));
-        Assert.Contains("outbox empty", closed.Detail);
+        Assert.Contains("outbox flushed up to id", closed.Detail);
         Assert.Equal(0, await _store.Outbox().CountUnshippedAsync(CancellationToken.None));
         Assert.Equal(Enumerable.Range(1, 25).Select(v => (long)v), Lines(file).Select(l => l.GetProperty("version").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Should_close_after_shipping_its_own_rows_when_other_nodes_keep_filling_the_outbox()
+    {
+        var file = Path.Combine(_dir, "events.jsonl");
+        await Commit("p4", 10);
+        // Each claim lets "other nodes" commit more rows than one batch takes: the outbox never empties.
+        var outbox = new OtherNodesWriting(_store, rowsPerClaim: 2 * 7);
+        var publisher = Sys.ActorOf(EventPublisherActor.Props(outbox, new JsonLinesEventSink(file), Settings(file), _background));
+        await Eventually.True(() => Lines(file).Count >= 10, TimeSpan.FromSeconds(10), "the publisher to ship a first batches");
+
+        await Commit("p4", 5, from: 10); // this node's last writes, before its entities were handed off
+        var closed = await publisher.Ask<ResourceReplies.Closed>(ResourceCommands.Close.Instance, TimeSpan.FromSeconds(15));
+        Assert.Contains("outbox flushed up to id", closed.Detail);
+        Assert.Equal(Enumerable.Range(1, 15).Select(v => (long)v),
+            Lines(file).Where(l => l.GetProperty("account").GetString() == "p4").Select(l => l.GetProperty("version").GetInt64()));
+        Assert.True(await _store.Outbox().CountUnshippedAsync(CancellationToken.None) > 0, "the other nodes' newer rows stay for them to ship");
+    }
+
+    /// <summary>The outbox as a busy cluster's: before each claim, other nodes commit <c>rowsPerClaim</c> writes.</summary>
+    private sealed class OtherNodesWriting(ILedgerStore store, int rowsPerClaim) : IOutboxStore
+    {
+        private int _written;
+
+        public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct, long upToId = long.MaxValue)
+        {
+            for (var i = 0; i < rowsPerClaim; i++, _written++)
+                await store.CommitAsync([new PendingWrite("other", LedgerOperation.Deposit, 1, $"o{_written}", _written, _written + 1)], ct);
+            return await store.Outbox().ClaimUnshippedAsync(owner, max, lease, ct, upToId);
+        }
+
+        public Task MarkShippedAsync(IReadOnlyList<long> ids, CancellationToken ct) => store.Outbox().MarkShippedAsync(ids, ct);
+        public Task<long> CountUnshippedAsync(CancellationToken ct) => store.Outbox().CountUnshippedAsync(ct);
+        public Task<long> LastIdAsync(CancellationToken ct) => store.Outbox().LastIdAsync(ct);
     }
 
     [Fact]

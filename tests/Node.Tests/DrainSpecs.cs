@@ -202,6 +202,31 @@ public sealed class DrainSpecs
     }
 
     [Fact]
+    public async Task Should_answer_a_slow_body_cut_by_the_request_deadline_with_a_503_problem_when_the_deadline_passes()
+    {
+        // Issue 13: a write whose body was still arriving at the deadline ended as 499 with no body. Its command never
+        // left (the body was not read), so the truth is "not applied": 503 drain-deadline with Retry-After.
+        await using var node = await NodeProcess.StartReadyAsync(Launch("slowbody", "200ms",
+            "actor-service.http.request-timeout = 1s", "actor-service.drain.request-deadline = 1s"));
+        var id = "slow-" + Guid.NewGuid().ToString("N")[..8];
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(node.BaseUri.Host, node.BaseUri.Port);
+        var stream = tcp.GetStream();
+        var head = $"POST /accounts/{id}/deposit HTTP/1.1\r\nHost: {node.BaseUri.Authority}\r\nContent-Type: application/json\r\n" +
+                   "Content-Length: 15\r\n\r\n{\"amou";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head)); // 6 of the 15 bytes; the rest never comes
+        await WaitInFlight(node, 1);
+        node.Signal(Signals.SIGTERM);
+
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+        var answer = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(20)); // Connection: close ends it
+        Assert.True(answer.StartsWith("HTTP/1.1 503", StringComparison.Ordinal), $"{id}: {answer}");
+        Assert.Contains("/problems/drain-deadline", answer);
+        Assert.Contains("Retry-After:", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(ExitCodes.DeadlineHit, await node.WaitForExitAsync(ExitWithin));
+    }
+
+    [Fact]
     public async Task Should_report_every_phase_in_order_with_durations_when_the_drain_ends()
     {
         await using var node = await NodeProcess.StartReadyAsync(Launch("report", "300ms"));

@@ -13,12 +13,33 @@ public sealed partial record PrivateServices(string Postgres, string Redis, stri
 {
     public static string Script => Path.Combine(Repo.Root, "scripts", "test-services.sh");
 
-    public static async Task<PrivateServices> StartAsync(string? alsoListen = null)
+    /// <param name="alsoListen">Listen on this address too (a network namespace bridge's).</param>
+    /// <param name="redisAof">Redis logs every write and fsyncs it (<c>appendfsync always</c>), so a kill -9 loses nothing it acknowledged.</param>
+    public static async Task<PrivateServices> StartAsync(string? alsoListen = null, bool redisAof = false)
     {
-        var result = await Command.RunAsync("bash", alsoListen is null ? [Script, "start"] : [Script, "start", "--listen", alsoListen], TimeSpan.FromMinutes(3));
+        string[] args = [Script, "start", .. alsoListen is null ? Array.Empty<string>() : ["--listen", alsoListen], .. redisAof ? ["--redis-aof"] : Array.Empty<string>()];
+        var result = await Command.RunAsync("bash", args, TimeSpan.FromMinutes(3));
         if (!result.Ok) throw new InvalidOperationException($"scripts/test-services.sh start failed ({result.Code}): {result.Output}");
         return new PrivateServices(Export(result.Output, TestServices.PostgresVariable), Export(result.Output, TestServices.RedisVariable),
             Export(result.Output, "ACTORSERVICE_TEST_SERVICES_DIR"), alsoListen);
+    }
+
+    /// <summary>Stops PostgreSQL (fast shutdown: open sessions are cut, their transactions rolled back), as a database restart does.</summary>
+    public Task StopPostgresAsync() => Fault("pg-stop");
+
+    /// <summary>Starts PostgreSQL again on the same port with the same data.</summary>
+    public Task StartPostgresAsync() => Fault("pg-start");
+
+    /// <summary>kill -9 of Redis.</summary>
+    public Task KillRedisAsync() => Fault("redis-kill");
+
+    /// <summary>Starts Redis again on the same port with the same options (with <c>redisAof</c>, it reloads what it acknowledged).</summary>
+    public Task StartRedisAsync() => Fault("redis-start");
+
+    private async Task Fault(string what)
+    {
+        var result = await Command.RunAsync("bash", [Script, what, Directory], TimeSpan.FromMinutes(1));
+        if (!result.Ok) throw new InvalidOperationException($"scripts/test-services.sh {what} failed ({result.Code}): {result.Output}");
     }
 
     /// <summary>The PostgreSQL connection string with <paramref name="host"/> instead of 127.0.0.1 (e.g. the bridge address).</summary>

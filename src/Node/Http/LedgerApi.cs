@@ -76,6 +76,14 @@ internal static class LedgerApi
             command = new AccountCommands.ApplyWrite(id, operation, amount, key, RequestId: minted ?? Guid.NewGuid().ToString("N"),
                 TraceRestore.Current, LedgerRequests.ReadTestDelay(http.Request, settings.AllowTestHooks));
         }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The drain's request deadline (or the client leaving) cut the body short: the command never left, so
+            // nothing was applied. Without this the cancellation escaped and Kestrel ended the request 499, no body.
+            http.Response.Headers.Connection = "close";
+            return RetryLater(http, settings, "drain-deadline", "Node is draining",
+                "The node's drain deadline passed before the request's body arrived. Nothing was applied; retry, another node will answer.");
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A bug before the command left: nothing was applied.

@@ -119,14 +119,35 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
     /// <param name="connectionString">An Npgsql connection string (host, port, database, user, password, pool and timeout settings).</param>
     public PostgresLedgerStore(string connectionString)
     {
+        var csb = new NpgsqlConnectionStringBuilder(SessionConnectionString(connectionString));
+        Where = $"{csb.Host}:{csb.Port}/{csb.Database}";
+        _dataSource = new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
+    }
+
+    /// <summary>The seconds a session of this store may sit idle inside a transaction before the server ends it.</summary>
+    public const int IdleInTransactionSeconds = 5;
+
+    /// <summary>
+    /// The connection string the store's sessions use: automatic preparation, an application name, and
+    /// <c>idle_in_transaction_session_timeout</c> (unless the connection string's <c>Options</c> set it). A node cut off
+    /// from the database in the middle of a commit (a network partition, a frozen process) leaves its session idle
+    /// in its transaction, holding the row locks of the accounts it was writing, until TCP gives up (hours). The
+    /// accounts' new activations on the surviving nodes then block on those locks, and with them every write grouped
+    /// into the same commit: in a partition spec the whole cluster's writes timed out until the link came back. With
+    /// the timeout, the server ends such a session after a few seconds and rolls its transaction back (the node that
+    /// sent it reports its outcome unknown, which is true). Our own transactions never idle: they are sent at once.
+    /// </summary>
+    public static string SessionConnectionString(string connectionString)
+    {
         NpgsqlConnectionStringBuilder csb;
         try { csb = new NpgsqlConnectionStringBuilder(connectionString); }
         catch (ArgumentException e) { throw new ArgumentException($"the PostgreSQL connection string is not valid: {e.Message}", e); }
         if (csb.MaxAutoPrepare == 0) csb.MaxAutoPrepare = 32;   // the ledger uses a dozen statements: prepare them all
         if (csb.AutoPrepareMinUsages == 5) csb.AutoPrepareMinUsages = 2;
         if (string.IsNullOrEmpty(csb.ApplicationName)) csb.ApplicationName = "actorservice";
-        Where = $"{csb.Host}:{csb.Port}/{csb.Database}";
-        _dataSource = new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
+        if (csb.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.Ordinal) != true)
+            csb.Options = $"{csb.Options} -c idle_in_transaction_session_timeout={IdleInTransactionSeconds * 1000}".Trim();
+        return csb.ConnectionString;
     }
 
     public string Backend => "postgres";
@@ -236,20 +257,20 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
         return new DeletedRows(keys, outbox);
     }
 
-    public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct)
+    public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct, long upToId = long.MaxValue)
     {
         // SKIP LOCKED: two publishers claiming at the same moment take disjoint rows instead of waiting on each other.
         const string sql = $"""
             UPDATE outbox SET claimed_by = $1, claimed_until = $2
             WHERE id IN (SELECT id FROM outbox
-                         WHERE shipped_at IS NULL AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until < $3)
+                         WHERE shipped_at IS NULL AND id <= $5 AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until < $3)
                          ORDER BY id LIMIT $4
                          FOR UPDATE SKIP LOCKED)
             RETURNING {OutboxEvent.Columns}
             """;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await using var c = await _dataSource.OpenConnectionAsync(ct);
-        await using var cmd = Command(c, null, sql, owner, now + (long)lease.TotalMilliseconds, now, max);
+        await using var cmd = Command(c, null, sql, owner, now + (long)lease.TotalMilliseconds, now, max, upToId);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await OutboxEvent.ReadAllAsync(r, ct);
     }
@@ -262,6 +283,12 @@ public sealed class PostgresLedgerStore : ILedgerStore, IOutboxStore
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = ids.ToArray() });
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<long> LastIdAsync(CancellationToken ct)
+    {
+        await using var c = await _dataSource.OpenConnectionAsync(ct);
+        return Convert.ToInt64(await Scalar(c, null, "SELECT coalesce(max(id), 0) FROM outbox", ct));
     }
 
     public async Task<long> CountUnshippedAsync(CancellationToken ct)

@@ -259,7 +259,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
         return new DeletedRows(keys, outbox);
     }
 
-    public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct)
+    public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct, long upToId = long.MaxValue)
     {
         await using var c = await OpenAsync(ct);
         await using var cmd = c.CreateCommand();
@@ -267,7 +267,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
         cmd.CommandText = $"""
             UPDATE outbox SET claimed_by = $owner, claimed_until = $until
             WHERE id IN (SELECT id FROM outbox
-                         WHERE shipped_at IS NULL AND (claimed_by IS NULL OR claimed_by = $owner OR claimed_until < $now)
+                         WHERE shipped_at IS NULL AND id <= $upTo AND (claimed_by IS NULL OR claimed_by = $owner OR claimed_until < $now)
                          ORDER BY id LIMIT $max)
             RETURNING {OutboxEvent.Columns}
             """;
@@ -276,6 +276,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
         cmd.Parameters.AddWithValue("$until", now + (long)lease.TotalMilliseconds);
         cmd.Parameters.AddWithValue("$now", now);
         cmd.Parameters.AddWithValue("$max", max);
+        cmd.Parameters.AddWithValue("$upTo", upToId);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await OutboxEvent.ReadAllAsync(r, ct);
     }
@@ -289,6 +290,14 @@ public sealed class SqliteLedgerStore : ILedgerStore, IOutboxStore
         cmd.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         cmd.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids));
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<long> LastIdAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT coalesce(max(id), 0) FROM outbox";
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct));
     }
 
     public async Task<long> CountUnshippedAsync(CancellationToken ct)

@@ -19,12 +19,17 @@ namespace ActorService.Actors.Resources.Events;
 /// after every applied write has left the node. Whatever cannot be shipped (sink down, close deadline) stays in the
 /// outbox and is shipped after the next start, by this node or any other.
 /// </para>
+/// <para>
+/// Both flushes are bounded: each first reads the outbox's highest id and ships only rows up to it. Every write this
+/// node committed before the request is at or below that mark; rows other nodes add meanwhile are theirs to ship, and
+/// with heavy traffic on them an unbounded flush would never see an empty outbox before the drain's deadline.
+/// </para>
 /// </summary>
 public sealed class EventPublisherActor : ReceiveActor, IWithTimers
 {
     private sealed class Tick { public static readonly Tick Instance = new(); }
     private sealed class StopRequested { public static readonly StopRequested Instance = new(); }
-    private sealed record BatchShipped(int Count, long Backlog);
+    private sealed record BatchShipped(int Count, long Backlog, int Request = 0, long? Mark = null);
     private sealed record BatchFailed(Exception Error, long Backlog = -1);
     private sealed record SinkClosed(Exception? Error);
 
@@ -40,6 +45,11 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
     // Whether the batch in flight (or last finished) claimed after the latest stop or close request: only such a
     // batch coming back empty proves the outbox was flushed as of that request.
     private bool _batchStartedAfterRequest;
+    // The bound of the flush for the latest stop or close request (null until the first batch after it read it), and
+    // which request that is: a mark read for an earlier request must not bound a later one.
+    private bool _flushing;
+    private long? _flushUpTo;
+    private int _request;
     private int _consecutiveFailures;
     private long _shipped, _backlog;
     private IActorRef? _closeRequester;
@@ -106,7 +116,7 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         Receive<StopRequested>(_ =>
         {
             _stopping = true;
-            _batchStartedAfterRequest = false;
+            NewFlushRequest();
             _log.Info("Event publisher: service-stop began; shipping the outbox ({Backlog} rows at last count) before the loop ends", _backlog);
             if (!_busy) ShipNext();
         });
@@ -150,7 +160,7 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         Receive<SinkClosed>(m =>
         {
             if (m.Error is not null) _log.Error(m.Error, "Closing the event sink failed");
-            var left = _closeProblem is null ? "outbox empty" : $"rows left in the outbox for the next start ({_closeProblem})";
+            var left = _closeProblem is null ? $"outbox flushed up to id {_flushUpTo}" : $"rows left in the outbox for the next start ({_closeProblem})";
             _closeRequester?.Tell(new ResourceReplies.Closed("events", _closeTimer.Elapsed,
                 $"{_sink.Backend} {_sink.Where}: {_shipped} events shipped since start; {left}"));
             Become(Closed);
@@ -172,7 +182,7 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         _loopDone.TrySetResult();
         Timers.CancelAll();
         _consecutiveFailures = 0;
-        _batchStartedAfterRequest = false;
+        NewFlushRequest();
         _log.Info("Closing events: flushing the outbox to {Sink} {Where}", _sink.Backend, _sink.Where);
         Become(Closing);
         if (!_busy) ShipNext(); // else the batch in flight continues the flush when it lands
@@ -185,21 +195,32 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         Become(Paused);
     }
 
+    private void NewFlushRequest()
+    {
+        _flushing = true;
+        _flushUpTo = null;
+        _request++;
+        _batchStartedAfterRequest = false;
+    }
+
     private void ShipNext()
     {
         if (_busy) return;
         _busy = true;
         _batchStartedAfterRequest = true;
-        ShipBatchAsync().PipeTo(Self, success: r => r, failure: e => new BatchFailed(e));
+        var readMark = _flushing && _flushUpTo is null;
+        ShipBatchAsync(_request, readMark, _flushUpTo ?? long.MaxValue).PipeTo(Self, success: r => r, failure: e => new BatchFailed(e));
     }
 
-    private async Task<object> ShipBatchAsync()
+    private async Task<object> ShipBatchAsync(int request, bool readMark, long upTo)
     {
         using var timeout = new CancellationTokenSource(_settings.ClaimLease);
         IReadOnlyList<OutboxEvent> events;
+        long? mark = null;
         try
         {
-            events = await _outbox.ClaimUnshippedAsync(_settings.Owner, _settings.BatchSize, _settings.ClaimLease, timeout.Token);
+            if (readMark) upTo = (mark = await _outbox.LastIdAsync(timeout.Token)).Value;
+            events = await _outbox.ClaimUnshippedAsync(_settings.Owner, _settings.BatchSize, _settings.ClaimLease, timeout.Token, upTo);
             if (events.Count > 0)
             {
                 await _sink.PublishAsync(events, timeout.Token);
@@ -216,13 +237,18 @@ public sealed class EventPublisherActor : ReceiveActor, IWithTimers
         }
         // Count only when caught up: while a backlog drains, full batches follow each other without the extra query.
         var caughtUpBacklog = events.Count < _settings.BatchSize ? await _outbox.CountUnshippedAsync(timeout.Token) : -1;
-        return new BatchShipped(events.Count, caughtUpBacklog);
+        return new BatchShipped(events.Count, caughtUpBacklog, request, mark);
     }
 
     private void OnShipped(BatchShipped m)
     {
         _busy = false;
         _shipped += m.Count;
+        if (m.Mark is { } mark && m.Request == _request && _flushUpTo is null)
+        {
+            _flushUpTo = mark;
+            _log.Info("Event publisher: flushing the outbox up to id {Mark}", mark);
+        }
         if (m.Backlog >= 0)
         {
             _backlog = m.Backlog;

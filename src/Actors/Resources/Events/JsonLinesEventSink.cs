@@ -10,27 +10,28 @@ namespace ActorService.Actors.Resources.Events;
 /// </summary>
 public sealed class JsonLinesEventSink : IEventSink
 {
-    private readonly FileStream _file;
+    private readonly AppendOnlyFile _file;
 
     public JsonLinesEventSink(string path)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         Path = path;
-        // Append mode, shared: several node processes on one data folder each append whole batches.
-        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        // O_APPEND: several node processes on one data folder each append whole batches, none overwrites another's.
+        _file = new AppendOnlyFile(path);
     }
 
     public string Backend => "file";
     public string Path { get; }
     public string Where => Path;
 
-    public async Task PublishAsync(IReadOnlyList<OutboxEvent> events, CancellationToken ct)
+    public Task PublishAsync(IReadOnlyList<OutboxEvent> events, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
         var text = new StringBuilder();
         foreach (var e in events) text.Append(Serialize(e)).Append('\n');
         // One write per batch, so lines of two processes never interleave inside a line.
-        await _file.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), ct);
-        _file.Flush(flushToDisk: true);
+        _file.AppendAndSync(Encoding.UTF8.GetBytes(text.ToString()));
+        return Task.CompletedTask;
     }
 
     /// <summary>The event as one line of JSON; the Redis stream entry carries the same fields.</summary>
@@ -46,5 +47,9 @@ public sealed class JsonLinesEventSink : IEventSink
         at = e.At.ToUnixTimeMilliseconds(),
     });
 
-    public async ValueTask DisposeAsync() => await _file.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        _file.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

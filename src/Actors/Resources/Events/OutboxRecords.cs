@@ -42,8 +42,14 @@ public sealed record OutboxEvent(
 /// </summary>
 public interface IOutboxStore
 {
-    /// <summary>Claims up to <paramref name="max"/> unshipped rows not claimed by another live owner, oldest first.</summary>
-    Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct);
+    /// <summary>
+    /// Claims up to <paramref name="max"/> unshipped rows not claimed by another live owner, oldest first, none with
+    /// an id above <paramref name="upToId"/> (a drain's flush ships what was there when it began, not other nodes' new rows).
+    /// </summary>
+    Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct, long upToId = long.MaxValue);
+
+    /// <summary>The highest outbox row id so far (0 when empty): every write this node committed before the call has one at or below it.</summary>
+    Task<long> LastIdAsync(CancellationToken ct);
 
     /// <summary>Marks rows shipped; call only after the sink confirmed them.</summary>
     Task MarkShippedAsync(IReadOnlyList<long> ids, CancellationToken ct);
