@@ -13,8 +13,11 @@ public sealed class ReachabilitySignal : IExtension
 {
     private volatile bool _anyUnreachable;
 
-    /// <summary>True while at least one member is unreachable from this node's point of view.</summary>
-    public bool AnyUnreachable => _anyUnreachable;
+    /// <summary>
+    /// True while at least one member is unreachable from this node's point of view, and while the node is fenced after
+    /// a pause of its process (<see cref="PauseFence"/>): its peers may have moved its shards meanwhile.
+    /// </summary>
+    public bool AnyUnreachable => _anyUnreachable || PauseFence.Shared.IsFenced;
 
     /// <summary>Sets the flag (the watcher; specs).</summary>
     public void Report(bool anyUnreachable) => _anyUnreachable = anyUnreachable;
