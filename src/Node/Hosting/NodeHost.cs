@@ -81,6 +81,7 @@ internal static class NodeHost
         s.AddSingleton<IntakeGate>().AddShutdownPlan();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
         s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
+        s.AddSingleton(new ShardStalls(config.Ledger.Accounts.ShardCount));
         s.AddNodeHealth();
         s.AddNodeMetrics(node);
         s.AddProblemDetails();
