@@ -28,7 +28,7 @@ public sealed class FreezeSpecs
     public async Task Should_never_report_ready_nor_serve_stale_state_and_exit_with_code_4_when_a_frozen_node_wakes_after_being_downed()
     {
         await using var services = Environment.GetEnvironmentVariable(TestServices.PostgresVariable) is { Length: > 0 } ? null : await PrivateServices.StartAsync();
-        var storage = services is null ? null : new ClusterStorage(await services.NewDatabaseAsync("freeze"), services.Redis);
+        var storage = services is null ? null : new ClusterStorage(await services.NewDatabaseAsync("freeze_spec"), services.Redis);
         await using var s = await ClusterScenario.StartAsync("freeze", HaproxyConfig.RetryConnectFailures, ClientModel.OrdinaryWithRetries, storage: storage);
         var victim = s.Cluster[2];
         var others = new[] { s.Cluster[0], s.Cluster[1] };
