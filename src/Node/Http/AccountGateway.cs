@@ -77,8 +77,9 @@ internal sealed class AccountGateway(
         var first = target.Ask<object>(command, settings.RequestTimeout, ct);
         try
         {
-            await first.WaitAsync(unreachable ? Min(settings.ResendWhenUnsettled, settings.UnreachableTimeout)
-                : cluster.IsUnsettled ? settings.ResendWhenUnsettled : settings.AskTimeout, ct);
+            // Never longer than resend-when-unsettled: a member that dies while this request waits (kill -9) must be
+            // noticed by the loop below within a fraction of a second, not after a whole ask-timeout.
+            await first.WaitAsync(unreachable ? Min(settings.ResendWhenUnsettled, settings.UnreachableTimeout) : settings.ResendWhenUnsettled, ct);
         }
         catch (Exception e) when (e is TimeoutException or AskTimeoutException or OperationCanceledException)
         {
