@@ -6,14 +6,15 @@ namespace ActorService.Cluster.Tests;
 
 /// <summary>
 /// A node that comes back takes shards from the others (rebalance: hand-offs between live nodes) while the load runs,
-/// behind HAProxy without retries: no client may notice.
+/// behind HAProxy without retries: no client may notice. The client is the ordinary one (2 s, 64 connections, no
+/// retries); issue 17's target (0 failed) is met here and asserted.
 /// </summary>
 public sealed class RebalanceOnRejoinSpecs
 {
     [Fact]
     public async Task Should_move_shards_to_a_node_that_rejoins_without_a_client_visible_error()
     {
-        await using var s = await ClusterScenario.StartAsync("rejoin", HaproxyConfig.NoRetries, ClientModel.PatientUnlessOverridden(honourRetryAfter: false));
+        await using var s = await ClusterScenario.StartAsync("rejoin", HaproxyConfig.NoRetries, ClientModel.Ordinary);
         var returning = s.Cluster[2];
         returning.Signal(Signals.SIGTERM);
         Assert.Equal(0, await returning.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -37,6 +38,9 @@ public sealed class RebalanceOnRejoinSpecs
         var shards = new List<string>();
         foreach (var node in s.Cluster.Running) shards.Add($"{node.Name} {await LocalCluster.ShardCountAsync(node)}");
         var report = new LoadReport(s.Load.Scheduled);
+        // The history first: the audit settles what it counts as unknown by sending it again, and a write it applies
+        // that way is in the ledger without any answer of the history to explain it.
+        var history = await s.CheckHistoryAsync();
         var audit = await LedgerAudit.RunAsync(s.Load.Records, s.Cluster[0].Http);
         var duringRebalance = report.Latency(rejoinAt, balancedAt);
         ClusterFigures.Write("rebalance on rejoin (3 nodes, 300 req/s, HAProxy retries 0, no redispatch)",
@@ -47,7 +51,7 @@ public sealed class RebalanceOnRejoinSpecs
             $"ledger: {audit}",
             $"client: {s.Load.Options.Client}",
             .. report.Events(s.Load.Marks),
-            (await s.CheckHistoryAsync()).ToString(),
+            history.ToString(),
             .. report.Failed.Take(20).Select(LoadReport.Describe),
         ]);
 
@@ -55,5 +59,6 @@ public sealed class RebalanceOnRejoinSpecs
             $"requests not answered 2xx while shards moved to node3: {string.Join(", ", report.AttemptFailuresByKind.Select(kv => $"{kv.Key}: {kv.Value}"))}\n" +
             string.Join("\n", report.Failed.Take(20).Select(LoadReport.Describe)) + $"\n{s.Context()}");
         Assert.True(audit.Exact && audit.Unknown == 0, $"ledger audit: {audit}\n{s.Context()}");
+        Assert.True(history.Lost == 0 && history.Doubled == 0 && history.StaleReads == 0 && history.Ok, $"{history}\n{s.Context()}");
     }
 }

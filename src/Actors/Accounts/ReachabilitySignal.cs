@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Remote;
 
 namespace ActorService.Actors.Accounts;
 
@@ -13,8 +14,11 @@ public sealed class ReachabilitySignal : IExtension
 {
     private volatile bool _anyUnreachable;
 
-    /// <summary>True while at least one member is unreachable from this node's point of view.</summary>
-    public bool AnyUnreachable => _anyUnreachable;
+    /// <summary>
+    /// True while at least one member is unreachable from this node's point of view, and while the node is fenced after
+    /// a pause of its process (<see cref="PauseFence"/>): its peers may have moved its shards meanwhile.
+    /// </summary>
+    public bool AnyUnreachable => _anyUnreachable || PauseFence.Shared.IsFenced;
 
     /// <summary>Sets the flag (the watcher; specs).</summary>
     public void Report(bool anyUnreachable) => _anyUnreachable = anyUnreachable;
@@ -22,30 +26,59 @@ public sealed class ReachabilitySignal : IExtension
     /// <summary>The node's signal; the first call starts its watcher (a cluster provider is required).</summary>
     public static ReachabilitySignal For(ActorSystem system) => system.WithExtension<ReachabilitySignal, ReachabilitySignalProvider>();
 
-    /// <summary>Tracks the unreachable members this node knows of (initial state included) and reports whether there are any.</summary>
-    internal sealed class Watcher : ReceiveActor
+    /// <summary>
+    /// Tracks the unreachable members this node knows of (initial state included) and reports whether there are any.
+    /// A member whose remoting connection dropped counts as well, from that moment until it is connected again, reachable,
+    /// removed, or <see cref="DroppedFor"/> passed: a process killed with kill -9 closes its sockets at once, seconds
+    /// before the failure detector calls it unreachable, and its shards answer nothing from that moment (issue 17 item 4).
+    /// </summary>
+    internal sealed class Watcher : ReceiveActor, IWithTimers
     {
+        /// <summary>By then the failure detector has made its own verdict (unreachable after ~2.5 s).</summary>
+        private static readonly TimeSpan DroppedFor = TimeSpan.FromSeconds(5);
         private readonly HashSet<UniqueAddress> _unreachable = [];
+        private readonly HashSet<Address> _dropped = [];
+        private sealed record Expire(Address Address);
+
+        public ITimerScheduler Timers { get; set; } = null!;
 
         public Watcher(ReachabilitySignal signal)
         {
+            var cluster = Cluster.Get(Context.System);
             Receive<ClusterEvent.UnreachableMember>(m => Update(signal, () => _unreachable.Add(m.Member.UniqueAddress)));
-            Receive<ClusterEvent.ReachableMember>(m => Update(signal, () => _unreachable.Remove(m.Member.UniqueAddress)));
-            Receive<ClusterEvent.MemberRemoved>(m => Update(signal, () => _unreachable.Remove(m.Member.UniqueAddress)));
+            Receive<ClusterEvent.ReachableMember>(m => Update(signal, () => _unreachable.Remove(m.Member.UniqueAddress) | _dropped.Remove(m.Member.Address)));
+            Receive<ClusterEvent.MemberRemoved>(m => Update(signal, () => _unreachable.Remove(m.Member.UniqueAddress) | _dropped.Remove(m.Member.Address)));
             Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+            Receive<DisassociatedEvent>(e => Update(signal, () =>
+            {
+                var member = cluster.State.Members.Any(m => m.Address.Equals(e.RemoteAddress) && m.Status == MemberStatus.Up);
+                if (!member || e.RemoteAddress.Equals(cluster.SelfAddress)) return false;
+                Timers.StartSingleTimer(e.RemoteAddress, new Expire(e.RemoteAddress), DroppedFor);
+                return _dropped.Add(e.RemoteAddress);
+            }));
+            Receive<AssociatedEvent>(e => Update(signal, () => _dropped.Remove(e.RemoteAddress)));
+            Receive<Expire>(e => Update(signal, () => _dropped.Remove(e.Address)));
         }
 
         private void Update(ReachabilitySignal signal, Func<bool> change)
         {
             change();
-            signal.Report(_unreachable.Count > 0);
+            signal.Report(_unreachable.Count > 0 || _dropped.Count > 0);
         }
 
-        protected override void PreStart() =>
+        protected override void PreStart()
+        {
             Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
                 typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.MemberRemoved));
+            Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
+            Context.System.EventStream.Subscribe(Self, typeof(AssociatedEvent));
+        }
 
-        protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+        protected override void PostStop()
+        {
+            Cluster.Get(Context.System).Unsubscribe(Self);
+            Context.System.EventStream.Unsubscribe(Self);
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ActorService.Actors.Accounts;
 using ActorService.Node.Health;
 using Akka.Actor;
 using Akka.Cluster;
@@ -21,12 +22,14 @@ internal sealed class ClusterHealth
     private readonly ReadinessState _readiness;
     private readonly TimeSpan _settle;
     private long _lastChange = Stopwatch.GetTimestamp();
+    private readonly ReachabilitySignal _reachability;
 
     public ClusterHealth(ActorSystem system, ReadinessState readiness, ClusterTimings timings)
     {
         _system = system;
         _readiness = readiness;
         _settle = timings.Settle;
+        _reachability = ReachabilitySignal.For(system);
         system.ActorOf(Props.Create(() => new MembershipWatcher(this)), "cluster-health");
     }
 
@@ -35,6 +38,9 @@ internal sealed class ClusterHealth
 
     /// <summary>Unsettled now, or changed at any time since <paramref name="startedTimestamp"/> (a <see cref="Stopwatch"/> timestamp).</summary>
     public bool WasUnsettledSince(long startedTimestamp) => IsUnsettled || Volatile.Read(ref _lastChange) >= startedTimestamp;
+
+    /// <summary>A member is unreachable from this node (or the node is fenced after a pause of its process).</summary>
+    public bool AnyUnreachable => _reachability.AnyUnreachable;
 
     private bool IsChangingNow
     {

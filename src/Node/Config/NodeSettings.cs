@@ -7,7 +7,11 @@ namespace ActorService.Node.Config;
 /// off only in the benchmark that measures what the gate and request tracking cost.
 /// </summary>
 internal sealed record HttpSettings(string Host, int Port, TimeSpan AskTimeout, TimeSpan ResendWhenUnsettled, TimeSpan RequestTimeout, int MaxBodyBytes,
-    bool IntakeGate = true);
+    bool IntakeGate = true)
+{
+    /// <summary>While a member is unreachable, a request unanswered this long is answered at once (504 / 503 + Retry-After).</summary>
+    public TimeSpan UnreachableTimeout { get; init; } = RequestTimeout;
+}
 
 /// <summary><c>actor-service.drain</c>: the numbers of the cooperative drain.</summary>
 internal sealed record DrainSettings(
@@ -46,7 +50,10 @@ internal sealed record NodeSettings(
                 s.GetTimeSpan("http.resend-when-unsettled"),
                 s.GetTimeSpan("http.request-timeout"),
                 s.GetInt("http.max-body-bytes"),
-                s.GetBoolean("http.intake-gate", true)),
+                s.GetBoolean("http.intake-gate", true))
+            {
+                UnreachableTimeout = s.GetTimeSpan("http.unreachable-timeout"),
+            },
             Drain: new DrainSettings(
                 s.GetTimeSpan("drain.lb-delay"),
                 s.GetTimeSpan("drain.retry-after"),

@@ -1,7 +1,10 @@
+using ActorService.Actors.Accounts;
+
 namespace ActorService.Node.Health;
 
 /// <summary>
-/// Whether this node should get traffic: joined the cluster (member Up), resources open, and not draining.
+/// Whether this node should get traffic: joined the cluster (member Up), resources open, not draining, and not fenced
+/// after a pause.
 /// Draining is one-way and is set at the very first moment of a shutdown, whatever triggered it.
 /// </summary>
 public sealed class ReadinessState
@@ -10,14 +13,16 @@ public sealed class ReadinessState
     private readonly Lock _writing = new();
     private long _changes;
 
-    public bool IsReady => _memberUp && _resourcesOpen && !_draining;
+    /// <summary>Ready, and not fenced after a pause of the process (<see cref="PauseFence"/>: its membership is unconfirmed).</summary>
+    public bool IsReady => _memberUp && _resourcesOpen && !_draining && !PauseFence.Shared.IsFenced;
     public bool IsDraining => _draining;
 
     /// <summary>How often <see cref="IsReady"/> flipped since start (a start and a drain make 2; more means flapping).</summary>
     public long Changes => Interlocked.Read(ref _changes);
 
     public string Reason =>
-        _draining ? "draining" : !_resourcesOpen ? "resources not open" : !_memberUp ? "not yet a cluster member" : "ready";
+        _draining ? "draining" : !_resourcesOpen ? "resources not open" : !_memberUp ? "not yet a cluster member"
+        : PauseFence.Shared.IsFenced ? "paused: membership not yet confirmed" : "ready";
 
     public void MarkMemberUp() => Change(() => _memberUp = true);
     public void MarkMemberGone() => Change(() => _memberUp = false);

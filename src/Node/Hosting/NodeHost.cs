@@ -84,6 +84,7 @@ internal static class NodeHost
         s.AddSingleton<IntakeGate>().AddShutdownPlan();
         s.AddSingleton<BackgroundWorkTracker>().AddSingleton<IBackgroundWork>(sp => sp.GetRequiredService<BackgroundWorkTracker>());
         s.AddSingleton<ClusterHealth>().AddSingleton<AccountGateway>().AddSingleton<AdminAuth>();
+        s.AddSingleton(new ShardStalls(config.Ledger.Accounts.ShardCount));
         s.AddNodeHealth();
         s.AddNodeMetrics(node);
         s.AddNodeProblemDetails(); // problem+json with our own relative types, also for an unhandled exception
@@ -109,7 +110,8 @@ internal static class NodeHost
                 .WithAccountSharding(config.Ledger.Accounts)
                 .WithClusterFormation(formation, LedgerCheckedJoin.SeedNodes(hocon), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterFormation)))
                 .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)))
-                .WithActors((_, _) => sp.GetRequiredService<ClusterHealth>()); // watches membership from the start
+                .WithActors((_, _) => sp.GetRequiredService<ClusterHealth>()) // watches membership from the start
+                .WithPauseFence(hocon.GetTimeSpan("actor-service.cluster.pause-fence.after"), hocon.GetTimeSpan("actor-service.cluster.pause-fence.confirm-within"));
         });
         s.AddHostedService<KeyCleanup>();
         s.AddHostedService(sp => sp.GetRequiredService<ShardStats>());
@@ -125,6 +127,7 @@ internal static class NodeHost
         // measurement of its cost (actor-service.http.intake-gate = off).
         if (node.Http.IntakeGate) app.UseMiddleware<IntakeGateMiddleware>();
         else logger.Warning("actor-service.http.intake-gate is off: requests are neither counted nor refused while draining (benchmark setting only)");
+        app.UseMiddleware<PauseFenceMiddleware>();   // a node woken from a pause serves nothing until its membership is confirmed
         app.UseConcurrencyLimit();                   // then the per-node limit: 503 + Retry-After instead of a long queue
         app.MapHealthApi();
         app.MapLedgerApi();

@@ -30,6 +30,12 @@ internal abstract record GatewayResult
     /// gateway without a certain "not applied" coming back.
     /// </summary>
     public sealed record Cancelled(bool MayHaveApplied) : GatewayResult;
+
+    /// <summary>
+    /// Not sent: a member is unreachable and the account's shard did not answer a request just before (<see cref="ShardStalls"/>).
+    /// Nothing was applied.
+    /// </summary>
+    public sealed record ShardStalled : GatewayResult;
 }
 
 /// <summary>
@@ -46,12 +52,13 @@ internal abstract record GatewayResult
 /// (certainly not applied: it could not load or reach its database) or "outcome unknown" (its commit got no answer) is
 /// asked again after a short pause: the same key makes that safe, and the answer to the re-send is the real outcome.
 /// </para>
+/// While a member is unreachable the deadline is <c>http.unreachable-timeout</c> (fail fast, issue 17 item 4).
 /// No answer by the deadline: <see cref="GatewayResult.TimedOut"/>; only when every send was answered "unavailable" is
 /// the request known not to have been applied (<see cref="GatewayResult.Reply"/> with that answer). A request never
 /// waits past the deadline.
 /// </summary>
 internal sealed class AccountGateway(
-    IRequiredActor<AccountRegion> region, HttpSettings settings, ClusterHealth cluster, NodeMetrics metrics, ILogger<AccountGateway> logger)
+    IRequiredActor<AccountRegion> region, HttpSettings settings, ClusterHealth cluster, ShardStalls stalls, NodeMetrics metrics, ILogger<AccountGateway> logger)
 {
     private static readonly TimeSpan UnavailablePause = TimeSpan.FromMilliseconds(100);
     // No re-send after "unavailable" with less than this left: an entity that cannot load answers within about a second.
@@ -61,21 +68,32 @@ internal sealed class AccountGateway(
     {
         var target = region.ActorRef;
         var started = Stopwatch.GetTimestamp();
+        var shard = stalls.ShardOf(command.AccountId);
+        var unreachable = cluster.AnyUnreachable;
+        if (unreachable && stalls.Refuse(shard)) return new GatewayResult.ShardStalled();
 
         // Fast path: nearly every command is answered long before a re-send is due. One Ask, open until the deadline,
         // and one wait bounded by the re-send interval; the re-sending loop below only runs when that wait runs out.
         var first = target.Ask<object>(command, settings.RequestTimeout, ct);
         try
         {
-            await first.WaitAsync(cluster.IsUnsettled ? settings.ResendWhenUnsettled : settings.AskTimeout, ct);
+            // Never longer than resend-when-unsettled: a member that dies while this request waits (kill -9) must be
+            // noticed by the loop below within a fraction of a second, not after a whole ask-timeout.
+            await first.WaitAsync(unreachable ? Min(settings.ResendWhenUnsettled, settings.UnreachableTimeout) : settings.ResendWhenUnsettled, ct);
         }
         catch (Exception e) when (e is TimeoutException or AskTimeoutException or OperationCanceledException)
         {
             // no answer yet (or the request was cancelled): the loop below decides
         }
         if (first.IsCompletedSuccessfully && !AskAgain(first.Result))
+        {
+            stalls.Answered(shard);
             return new GatewayResult.Reply(first.Result, 1);
-        return await ResendUntilAnsweredAsync(command, target, first, started, ct);
+        }
+        var result = await ResendUntilAnsweredAsync(command, target, first, started, ct);
+        if (result is GatewayResult.Reply) stalls.Answered(shard);
+        else if (result is GatewayResult.TimedOut && cluster.AnyUnreachable) stalls.Stalled(shard);
+        return result;
     }
 
     private async Task<GatewayResult> ResendUntilAnsweredAsync(
@@ -96,6 +114,10 @@ internal sealed class AccountGateway(
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 var left = settings.RequestTimeout - elapsed;
                 if (left <= TimeSpan.Zero) break;
+                // Fail fast: while a member is unreachable, the shard may live on it and nothing will answer until it is
+                // downed and its shards moved (seconds). Answer now, retryable with the same key, instead of holding the
+                // client's connection: its pool must not fill with requests hung on a dead or frozen node.
+                if (cluster.AnyUnreachable && elapsed >= settings.UnreachableTimeout) break;
                 // Re-evaluated at every wake-up, so a request already waiting speeds up as soon as the cluster starts changing.
                 var interval = cluster.IsUnsettled ? settings.ResendWhenUnsettled : settings.AskTimeout;
                 if (sendNow || elapsed - lastSend >= interval)
@@ -107,6 +129,7 @@ internal sealed class AccountGateway(
                     sendNow = false;
                 }
                 var wake = Min(Min(lastSend + interval - elapsed, settings.ResendWhenUnsettled), left);
+                if (cluster.AnyUnreachable) wake = Min(wake, Max(settings.UnreachableTimeout - elapsed, TimeSpan.FromMilliseconds(10)));
                 var pause = Task.Delay(wake, sends.Token);
                 await Task.WhenAny(pending.Append<Task>(pause));
                 if (ct.IsCancellationRequested) return new GatewayResult.Cancelled(MayHaveApplied: uncertain || pending.Count > 0);
@@ -163,4 +186,5 @@ internal sealed class AccountGateway(
     private static bool AskAgain(object reply) => reply is AccountReplies.Unavailable or AccountReplies.OutcomeUnknown;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

@@ -137,6 +137,7 @@ internal static class LedgerApi
         GatewayResult.Cancelled { MayHaveApplied: false } => RetryLater(http, settings, "drain-deadline", "Node is draining",
             "The node's drain deadline cancelled this request before it reached its account. Nothing was applied; retry, another node will answer."),
         GatewayResult.Cancelled => OutcomeUnknown(http, settings, key, "The node's drain deadline cancelled the wait for the account's answer."),
+        GatewayResult.ShardStalled => ShardUnreachable(http, settings),
         // OutcomeUnknown never ends a request (the gateway asks again), nor does anything else: still the truth if it did.
         _ => OutcomeUnknown(http, settings, key, "The account's answer did not settle the write."),
     };
@@ -154,6 +155,7 @@ internal static class LedgerApi
             $"The account did not answer within {settings.Http.RequestTimeout.TotalSeconds:0.#} s. Retrying is safe."),
         GatewayResult.Cancelled => RetryLater(http, settings, "drain-deadline", "Node is draining",
             "The node's drain deadline cancelled this read. Retry, another node will answer."),
+        GatewayResult.ShardStalled => ShardUnreachable(http, settings),
         _ => InternalError("Unexpected reply from the account."),
     };
 
@@ -189,6 +191,9 @@ internal static class LedgerApi
             $"{why} The write may or may not have been applied. Retrying it with Idempotency-Key '{key}' is safe: it is applied at most once, and the retry answers with its outcome.",
             new Dictionary<string, object?> { ["idempotencyKey"] = key });
     }
+
+    private static ProblemHttpResult ShardUnreachable(HttpContext http, NodeSettings settings) => RetryLater(http, settings, "shard-unreachable",
+        "Account temporarily unreachable", "The account's node is unreachable and the cluster is moving its accounts elsewhere. Nothing was processed; retrying is safe.");
 
     private static ProblemHttpResult RetryLater(HttpContext http, NodeSettings settings, string slug, string title, string detail)
     {

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+
+namespace ActorService.Actors.Accounts;
+
+/// <summary>
+/// Notices that the whole process stood still (SIGSTOP, a stalled VM, a very long GC pause) and fences the node until
+/// its peers confirm it is still a member (issue 17, decision 4 "fencing"). While the process stood still its peers
+/// heard nothing: they may have marked it unreachable, downed it and started its shards elsewhere. Until it knows
+/// better, a woken node must not report ready, must not answer from the state it holds in memory, and must not take
+/// requests; <see cref="IsFenced"/> is what the readiness probe, the HTTP intake and <see cref="ReachabilitySignal"/>
+/// (entities verify reads against the database) consult.
+/// <para>
+/// A dedicated thread ticks every 100 ms on the monotonic clock (which keeps running while the process is stopped). A
+/// tick later than <c>after</c> means the process stood still: <see cref="IsFenced"/> turns true and
+/// <see cref="Paused"/> is raised (the node then asks its peers, see <c>MembershipConfirmation</c> in the node). A
+/// request handled in the first instant after SIGCONT, before the thread has run again, is fenced too: a last tick
+/// older than <c>after</c> counts as a pause in progress.
+/// </para>
+/// One per process (a pause stops every thread of it); it does nothing until <see cref="Start"/>, so in-process specs
+/// never see it.
+/// </summary>
+public sealed class PauseFence
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
+    private long _lastTick = Stopwatch.GetTimestamp();
+    private long _afterTicks = long.MaxValue;
+    private volatile bool _fenced;
+    private int _started;
+
+    /// <summary>The process's fence.</summary>
+    public static PauseFence Shared { get; } = new();
+
+    /// <summary>Raised on the detector thread after a pause longer than <c>after</c>, with its length.</summary>
+    public event Action<TimeSpan>? Paused;
+
+    /// <summary>True from a pause until <see cref="Lift"/>; also while the detector thread has not run for longer than <c>after</c>.</summary>
+    public bool IsFenced =>
+        _fenced || Stopwatch.GetTimestamp() - Volatile.Read(ref _lastTick) > Volatile.Read(ref _afterTicks);
+
+    /// <summary>Starts the detector (once per process): a pause longer than <paramref name="after"/> fences the node.</summary>
+    public void Start(TimeSpan after)
+    {
+        Volatile.Write(ref _lastTick, Stopwatch.GetTimestamp());
+        Volatile.Write(ref _afterTicks, (long)(after.TotalSeconds * Stopwatch.Frequency));
+        if (Interlocked.Exchange(ref _started, 1) == 1) return;
+        new Thread(Watch) { IsBackground = true, Name = "pause-fence", Priority = ThreadPriority.AboveNormal }.Start();
+    }
+
+    /// <summary>The peers confirmed this node is still a member: it may serve again.</summary>
+    public void Lift() => _fenced = false;
+
+    private void Watch()
+    {
+        while (true)
+        {
+            Thread.Sleep(Tick);
+            var now = Stopwatch.GetTimestamp();
+            var gap = now - Volatile.Read(ref _lastTick);
+            var paused = gap > Volatile.Read(ref _afterTicks);
+            if (paused) _fenced = true; // before the new tick: no instant in which neither says "fenced"
+            Volatile.Write(ref _lastTick, now);
+            if (paused) Paused?.Invoke(TimeSpan.FromSeconds((double)gap / Stopwatch.Frequency));
+        }
+    }
+}
