@@ -94,7 +94,7 @@ public abstract class EventPublisherSpecs(LedgerBackend backend) : Akka.Hosting.
         await Commit("p4", 10);
         // Each claim lets "other nodes" commit more rows than one batch takes: the outbox never empties.
         var outbox = new OtherNodesWriting(_store, rowsPerClaim: 2 * 7);
-        var publisher = Sys.ActorOf(EventPublisherActor.Props(outbox, new JsonLinesEventSink(file), Settings(file), _background));
+        var publisher = Sys.ActorOf(EventPublisherActor.Props(outbox, new JsonLinesEventSink(file), Settings(file), _background, LedgerMetrics.For(Sys)));
         await Eventually.True(() => Lines(file).Count >= 10, TimeSpan.FromSeconds(10), "the publisher to ship a first batches");
 
         await Commit("p4", 5, from: 10); // this node's last writes, before its entities were handed off
