@@ -17,7 +17,7 @@ public enum WireRejection
 
 /// <summary>
 /// Counts of messages one serializer refused, by <see cref="WireRejection"/>: kept by the serializer instance (what the
-/// specs read) and added to <c>actorservice_wire_rejected_total{serializer, reason}</c> on the ledger library's meter
+/// specs read) and added to <c>actorservice_wire_rejected_total{serializer, reason}</c> on its own process-wide meter
 /// (what /metrics shows). Akka creates the serializers itself, and creates them again when an extension adds
 /// configuration, so the exported counter is process-wide rather than read from one instance. Every serializer exports
 /// each reason it can count from its start (0 when none), so an alert on <c>increase(...) > 0</c> needs no series to
@@ -26,7 +26,10 @@ public enum WireRejection
 /// </summary>
 public sealed class WireRejections
 {
-    private static readonly Meter Meter = new(LedgerMetrics.MeterName);
+    /// <summary>The process-wide meter of the wire counters (the exporter adds it by name, like System.Runtime).</summary>
+    public const string MeterName = "ActorService.Wire";
+
+    private static readonly Meter Meter = new(MeterName);
 
     private static readonly Counter<long> Rejected = Meter.CreateCounter<long>("actorservice_wire_rejected", "{messages}",
         "Messages refused by a wire serializer, by serializer and reason: unknown-manifest (a newer release's or a stranger's), " +

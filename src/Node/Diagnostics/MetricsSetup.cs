@@ -45,7 +45,7 @@ internal static class MetricsSetup
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("actorservice", serviceVersion: node.AppVersion))
             .WithMetrics(m => m
-                .AddMeter("System.Runtime")
+                .AddMeter("System.Runtime").AddMeter(ActorService.Actors.Wire.WireRejections.MeterName) // process-wide: Akka makes the serializers
                 // The library's histograms carry no bucket advice; the exporter's defaults are sized for milliseconds.
                 .AddView("actorservice_db_commit_duration", new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets })
                 .AddView("actorservice_db_batch_size", new ExplicitBucketHistogramConfiguration { Boundaries = BatchBuckets })

@@ -39,7 +39,8 @@ internal static class LedgerApi
     private static RouteHandlerBuilder DescribedAsAccountRoute(this RouteHandlerBuilder route) => route
         .WithTags("ledger")
         .WithPathPattern("id", LedgerRequests.AccountIdOpenApiPattern, "The account: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.")
-        .ProducesProblems("invalid-account-id", "draining", "overloaded", "drain-deadline", "account-unavailable", "internal-error");
+        .ProducesProblems("invalid-account-id", "draining", "membership-unconfirmed", "overloaded", "drain-deadline", "account-unavailable",
+            "shard-unreachable", "internal-error");
 
     // A write: its body and key, a 200 that carries the key it was processed under, and every way a write can be refused
     // or left unknown (504 + the key to retry with).

@@ -34,7 +34,7 @@ public sealed class WireRejectionSpecs : IDisposable
         _system.EventStream.Subscribe(collector, typeof(Error));
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == LedgerMetrics.MeterName && instrument.Name == "actorservice_wire_rejected") listener.EnableMeasurementEvents(instrument);
+            if (instrument.Meter.Name == WireRejections.MeterName && instrument.Name == "actorservice_wire_rejected") listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {
