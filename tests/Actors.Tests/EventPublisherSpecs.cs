@@ -23,6 +23,8 @@ public abstract class EventPublisherSpecs(LedgerBackend backend) : Akka.Hosting.
     private readonly string _dir = LedgerTestBed.NewDir("events");
     private ILedgerStore _store = null!;
     private BackgroundWorkTracker _background = null!;
+    // The store has one writer in a node (the db actor): the spec's own writes and the "other nodes'" take turns.
+    private readonly SemaphoreSlim _writer = new(1, 1);
 
     protected override void ConfigureAkka(Akka.Hosting.AkkaConfigurationBuilder builder, IServiceProvider provider) { }
 
@@ -44,7 +46,11 @@ public abstract class EventPublisherSpecs(LedgerBackend backend) : Akka.Hosting.
     private async Task Commit(string account, int writes, int from = 0)
     {
         for (var i = from; i < from + writes; i++)
-            await _store.CommitAsync([new PendingWrite(account, LedgerOperation.Deposit, 1, $"k{i}", i, i + 1)], CancellationToken.None);
+        {
+            await _writer.WaitAsync();
+            try { await _store.CommitAsync([new PendingWrite(account, LedgerOperation.Deposit, 1, $"k{i}", i, i + 1)], CancellationToken.None); }
+            finally { _writer.Release(); }
+        }
     }
 
     private static List<JsonElement> Lines(string path) => File.Exists(path)
@@ -93,7 +99,7 @@ public abstract class EventPublisherSpecs(LedgerBackend backend) : Akka.Hosting.
         var file = Path.Combine(_dir, "events.jsonl");
         await Commit("p4", 10);
         // Each claim lets "other nodes" commit more rows than one batch takes: the outbox never empties.
-        var outbox = new OtherNodesWriting(_store, rowsPerClaim: 2 * 7);
+        var outbox = new OtherNodesWriting(_store, _writer, rowsPerClaim: 2 * 7);
         var publisher = Sys.ActorOf(EventPublisherActor.Props(outbox, new JsonLinesEventSink(file), Settings(file), _background, LedgerMetrics.For(Sys)));
         await Eventually.True(() => Lines(file).Count >= 10, TimeSpan.FromSeconds(10), "the publisher to ship a first batches");
 
@@ -106,14 +112,18 @@ public abstract class EventPublisherSpecs(LedgerBackend backend) : Akka.Hosting.
     }
 
     /// <summary>The outbox as a busy cluster's: before each claim, other nodes commit <c>rowsPerClaim</c> writes.</summary>
-    private sealed class OtherNodesWriting(ILedgerStore store, int rowsPerClaim) : IOutboxStore
+    private sealed class OtherNodesWriting(ILedgerStore store, SemaphoreSlim writer, int rowsPerClaim) : IOutboxStore
     {
         private int _written;
 
         public async Task<IReadOnlyList<OutboxEvent>> ClaimUnshippedAsync(string owner, int max, TimeSpan lease, CancellationToken ct, long upToId = long.MaxValue)
         {
             for (var i = 0; i < rowsPerClaim; i++, _written++)
-                await store.CommitAsync([new PendingWrite("other", LedgerOperation.Deposit, 1, $"o{_written}", _written, _written + 1)], ct);
+            {
+                await writer.WaitAsync(ct);
+                try { await store.CommitAsync([new PendingWrite("other", LedgerOperation.Deposit, 1, $"o{_written}", _written, _written + 1)], ct); }
+                finally { writer.Release(); }
+            }
             return await store.Outbox().ClaimUnshippedAsync(owner, max, lease, ct, upToId);
         }
 
