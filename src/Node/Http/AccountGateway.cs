@@ -68,9 +68,11 @@ internal sealed class AccountGateway(
     {
         var target = region.ActorRef;
         var started = Stopwatch.GetTimestamp();
-        var shard = stalls.ShardOf(command.AccountId);
         var unreachable = cluster.AnyUnreachable;
-        if (unreachable && stalls.Refuse(shard)) return new GatewayResult.ShardStalled();
+        // The shard number only matters once fail-fast is in play; the region computes it again for routing.
+        var shard = -1;
+        int Shard() => shard >= 0 ? shard : shard = stalls.ShardOf(command.AccountId);
+        if (unreachable && stalls.Refuse(Shard())) return new GatewayResult.ShardStalled();
 
         // Fast path: nearly every command is answered long before a re-send is due. One Ask, open until the deadline,
         // and one wait bounded by the re-send interval; the re-sending loop below only runs when that wait runs out.
@@ -87,12 +89,12 @@ internal sealed class AccountGateway(
         }
         if (first.IsCompletedSuccessfully && !AskAgain(first.Result))
         {
-            stalls.Answered(shard);
+            if (stalls.EverStalled) stalls.Answered(Shard());
             return new GatewayResult.Reply(first.Result, 1);
         }
         var result = await ResendUntilAnsweredAsync(command, target, first, started, ct);
-        if (result is GatewayResult.Reply) stalls.Answered(shard);
-        else if (result is GatewayResult.TimedOut && cluster.AnyUnreachable) stalls.Stalled(shard);
+        if (result is GatewayResult.TimedOut && cluster.AnyUnreachable) stalls.Stalled(Shard());
+        else if (result is GatewayResult.Reply && stalls.EverStalled) stalls.Answered(Shard());
         return result;
     }
 

@@ -19,6 +19,13 @@ internal sealed class ShardStalls(int shardCount)
 
     private readonly AccountMessageExtractor _extractor = new(shardCount);
     private readonly long[] _stalledAt = new long[shardCount]; // Stopwatch timestamp of the last stall or probe; 0 = clear
+    private volatile bool _everStalled;
+
+    /// <summary>
+    /// False until a shard first stalls: until then a request needs neither its shard number nor any bookkeeping here,
+    /// so the steady state's hot path pays nothing for fail-fast.
+    /// </summary>
+    public bool EverStalled => _everStalled;
 
     /// <summary>The account's shard, as the shard region computes it.</summary>
     public int ShardOf(string accountId) => int.Parse(_extractor.ShardId(accountId, null)!, CultureInfo.InvariantCulture);
@@ -34,7 +41,11 @@ internal sealed class ShardStalls(int shardCount)
     }
 
     /// <summary>A request for the shard got no answer by the fail-fast deadline.</summary>
-    public void Stalled(int shard) => Volatile.Write(ref _stalledAt[shard], Stopwatch.GetTimestamp());
+    public void Stalled(int shard)
+    {
+        Volatile.Write(ref _stalledAt[shard], Stopwatch.GetTimestamp());
+        _everStalled = true;
+    }
 
     /// <summary>The shard answered: clear.</summary>
     public void Answered(int shard)
