@@ -7,8 +7,9 @@ using P = ActorService.Node.Clustering.Wire;
 namespace ActorService.Node.Clustering;
 
 /// <summary>
-/// The ledger gate's wire format (<c>ledger_gate_messages.proto</c>, schema version 1). hocon.conf binds every type of
-/// <see cref="LedgerGateMessages"/> here. Manifests are the names below, fixed for good; tests/Node.Tests/Wire holds the
+/// The ledger gate's wire format (<c>ledger_gate_messages.proto</c>, schema version 1), which also carries the membership
+/// questions of a node woken from a pause. hocon.conf binds every type of <see cref="LedgerGateMessages"/> and
+/// <see cref="MembershipQuestions"/> here. Manifests are the names below, fixed for good; tests/Node.Tests/Wire holds the
 /// bytes each one was first written as.
 /// </summary>
 public sealed class LedgerGateMessageSerializer(ExtendedActorSystem system) : ProtobufWireSerializer(system, "ledger-gate", Table)
@@ -31,5 +32,11 @@ public sealed class LedgerGateMessageSerializer(ExtendedActorSystem system) : Pr
         WireEntry.For<LedgerIs, P.LedgerIs>("ledger-is", P.LedgerIs.Parser,
             m => new P.LedgerIs { LedgerId = m.LedgerId },
             p => new LedgerIs(NotEmpty(p.LedgerId, "ledger_id"))),
+        WireEntry.For<MembershipQuestions.HowDoYouSeeMe, P.HowDoYouSeeMe>("how-do-you-see-me", P.HowDoYouSeeMe.Parser,
+            m => new P.HowDoYouSeeMe { Address = m.Address, Uid = m.Uid },
+            p => new MembershipQuestions.HowDoYouSeeMe(NotEmpty(p.Address, "address"), p.Uid)),
+        WireEntry.For<MembershipQuestions.ISeeYou, P.ISeeYou>("i-see-you", P.ISeeYou.Parser,
+            m => new P.ISeeYou { Member = m.Member, Status = m.Status, Reachable = m.Reachable, AnyUnreachable = m.AnyUnreachable },
+            p => new MembershipQuestions.ISeeYou(p.Member, p.Status, p.Reachable, p.AnyUnreachable)),
     ];
 }

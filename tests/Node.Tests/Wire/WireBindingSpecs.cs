@@ -8,7 +8,8 @@ namespace ActorService.Node.Tests.Wire;
 
 /// <summary>
 /// Every message type that crosses nodes is bound, in hocon.conf, to the serializer that has its wire format: the
-/// account protocol (through the shard regions and back as Ask replies) and the ledger gate's questions. The types are
+/// account protocol (through the shard regions and back as Ask replies) the ledger gate's questions, and the
+/// membership questions of a node woken from a pause. The types are
 /// found by reflection, so a message added to those protocols without a binding fails here rather than being refused
 /// on the wire in production. Everything else of ours falls to the refusing <c>json</c> serializer.
 /// </summary>
@@ -22,7 +23,7 @@ public sealed class WireBindingSpecs : IDisposable
         foreach (var (protocol, serializerId) in new[]
                  {
                      (typeof(AccountCommands), AccountMessageSerializer.Id), (typeof(AccountReplies), AccountMessageSerializer.Id),
-                     (typeof(LedgerGateMessages), LedgerGateMessageSerializer.Id),
+                     (typeof(LedgerGateMessages), LedgerGateMessageSerializer.Id), (typeof(MembershipQuestions), LedgerGateMessageSerializer.Id),
                  })
             foreach (var type in protocol.GetNestedTypes().Where(t => t is { IsClass: true, IsAbstract: false }))
                 data.Add(type, serializerId);

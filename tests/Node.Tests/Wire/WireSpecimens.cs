@@ -40,6 +40,8 @@ internal static class WireSpecimens
                 ["join-check-result"] = new JoinCheckResult(Ledger, true),
                 ["which-ledger"] = new WhichLedger(),
                 ["ledger-is"] = new LedgerIs(Ledger),
+                ["how-do-you-see-me"] = new ActorService.Node.Clustering.MembershipQuestions.HowDoYouSeeMe("akka.tcp://actor-service@10.0.0.5:4053", 4242424242L),
+                ["i-see-you"] = new ActorService.Node.Clustering.MembershipQuestions.ISeeYou(true, "Up", true, true),
             },
         };
 }
