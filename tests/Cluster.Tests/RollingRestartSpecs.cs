@@ -53,6 +53,9 @@ public sealed class RollingRestartSpecs
 
         Assert.True(history.Lost == 0 && history.Doubled == 0 && history.StaleReads == 0 && history.Ok, $"{history}\n{s.Context()}");
         Assert.True(audit.Exact, $"ledger audit: {audit}\n{s.Context()}");
+        // A member that is leaving must not hold the coordinator's allocations (hocon.conf, coordinator-state).
+        var stalls = CoordinatorStalls.In(s.Cluster.WorkDir);
+        Assert.True(stalls.Count == 0, $"the shard coordinator waited out updating-state-timeout {stalls.Count} time(s):\n{string.Join("\n", stalls)}\n{s.Context()}");
         var recovered = report.RecoveryAfter(rollEnd, report.Records.Max(r => r.Start));
         Assert.True(recovered is not null, $"the load never recovered (no failure, p99 ≤ 500 ms) after the roll:\n{string.Join("\n", report.Events(s.Load.Marks))}");
         Assert.True(report.Failed.Count <= duringRoll.Count * FailedShareBound,
