@@ -115,8 +115,8 @@ public sealed class NetworkSecuritySpecs
     /// <summary>The one outside source the management port admits: Prometheus pods in the monitoring namespace (both selectors in one peer).</summary>
     private static bool IsMonitoringPrometheus(V1NetworkPolicyPeer peer) =>
         peer.IpBlock is null
-        && peer.NamespaceSelector?.MatchLabels is { Count: 1 } ns && ns.GetValueOrDefault("kubernetes.io/metadata.name") == "monitoring"
-        && peer.PodSelector?.MatchLabels is { Count: 1 } pods && pods.GetValueOrDefault("app.kubernetes.io/name") == "prometheus";
+        && peer.NamespaceSelector?.MatchLabels is { Count: 1 } ns && ns.TryGetValue("kubernetes.io/metadata.name", out var name) && name == "monitoring"
+        && peer.PodSelector?.MatchLabels is { Count: 1 } pods && pods.TryGetValue("app.kubernetes.io/name", out var app) && app == "prometheus";
 
     private static async Task<List<YamlMappingNode>> CertManagerObjects()
     {
