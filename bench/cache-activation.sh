@@ -15,7 +15,7 @@ if [ -z "${ACTORSERVICE_TEST_POSTGRES:-}" ]; then eval "$(scripts/test-services.
 pg_port=$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"$ACTORSERVICE_TEST_POSTGRES")
 free_port() { local p; while :; do p=$((30000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
 work=$(mktemp -d /tmp/actorservice-bench.XXXXXX)
-http=$(free_port); cluster=$(free_port); redis_port=$(free_port)
+http=$(free_port); cluster=$(free_port); management=$(free_port); redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile "$work/redis.pid" --logfile "$work/redis.log" --dir "$work"
 db="bench_cache_$RANDOM"
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE DATABASE $db"
@@ -32,7 +32,7 @@ cleanup() {
   true
 }
 trap cleanup EXIT
-dotnet "$dll" --http-port "$http" --cluster-port "$cluster" --data-dir "$work/data" --log-level Warning --admin-token bench-admin-token-0123456789abcdef \
+dotnet "$dll" --http-port "$http" --cluster-port "$cluster" --management-port "$management" --data-dir "$work/data" --log-level Warning --admin-token bench-admin-token-0123456789abcdef \
   --postgres "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$db" --redis "127.0.0.1:$redis_port" \
   --hocon "actor-service.accounts.passivate-after = 1s" >"$work/node.log" 2>&1 &
 node_pid=$!
@@ -40,7 +40,7 @@ for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$http/health/ready" >/dev/n
 
 passivated() {
   for _ in $(seq 1 120); do
-    curl -sf -H "Authorization: Bearer bench-admin-token-0123456789abcdef" "http://127.0.0.1:$http/admin/status" | grep -q '"activeEntities":0' && return
+    curl -sf -H "Authorization: Bearer bench-admin-token-0123456789abcdef" "http://127.0.0.1:$management/admin/status" | grep -q '"activeEntities":0' && return
     sleep 0.5
   done
   echo "entities did not passivate" >&2; exit 1

@@ -38,9 +38,9 @@ free_port() {
 
 run() { # name, extra flags...
   local name=$1; shift
-  local port cport
-  port=$(free_port); cport=$(free_port)
-  dotnet "$dll" --http-port "$port" --cluster-port "$cport" --data-dir "$work/$name" --lb-delay 100ms --log-level Warning "$@" \
+  local port cport mport
+  port=$(free_port); cport=$(free_port); mport=$(free_port)
+  dotnet "$dll" --http-port "$port" --cluster-port "$cport" --management-port "$mport" --data-dir "$work/$name" --lb-delay 100ms --log-level Warning "$@" \
     >"$work/$name.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done

@@ -28,9 +28,10 @@ pids=()
 loads=()
 http_port() { echo $((18180 + $1)); }
 cluster_port() { echo $((14180 + $1)); }
+management_port() { echo $((18580 + $1)); }   # probes, /admin, /metrics (the management listener)
 
 start_node() { # single mode: $1 = node number, $2 = generation (report and log names), $3 = app version
-  local args=(--http-port "$(http_port "$1")" --cluster-port "$(cluster_port "$1")" --data-dir "$work/data"
+  local args=(--http-port "$(http_port "$1")" --cluster-port "$(cluster_port "$1")" --management-port "$(management_port "$1")" --data-dir "$work/data"
     --lb-delay 1s --report-path "$work/report-$1-$2.json" --app-version "$3" --log-level Information)
   dotnet "$dll" "${args[@]}" > "$work/node-$1-$2.log" 2>&1 &
   pids[$1]=$!

@@ -12,7 +12,8 @@
 # start's shutdown report (nodeN-genG.report.json).
 # Nodes get SIGTERM on down, so they drain like they would in production. Every exported ACTORSERVICE_* variable
 # reaches all nodes (e.g. ACTORSERVICE_LOG_LEVEL=Debug). Ports: HAProxy 8080 (stats on 8404), nodes HTTP 8081-8083,
-# remoting 4051-4053; change them with LB_PORT, STATS_PORT, HTTP_BASE, CLUSTER_BASE. LB_RETRY=conn-failure lets HAProxy
+# management (probes, /admin, /metrics) 8558-8560, remoting 4051-4053; change them with LB_PORT, STATS_PORT,
+# HTTP_BASE, MANAGEMENT_BASE, CLUSTER_BASE. LB_RETRY=conn-failure lets HAProxy
 # retry connections that could not be opened (the kill -9 test's setting); by default it never retries (the rolling one).
 # Remoting between the nodes is mutual TLS: the first `up` makes a private CA and a node certificate in
 # .local-cluster/tls (deploy/tls/make-certs.sh), and only a process holding a certificate of that CA can join.
@@ -25,11 +26,13 @@ LB_PORT=${LB_PORT:-8080}
 STATS_PORT=${STATS_PORT:-8404}
 HTTP_BASE=${HTTP_BASE:-8081}
 CLUSTER_BASE=${CLUSTER_BASE:-4051}
+MANAGEMENT_BASE=${MANAGEMENT_BASE:-8558}   # each node's management listener: probes, /admin, /metrics
 NODES=3
 DLL=$ROOT/src/Node/bin/Release/net10.0/ActorService.Node.dll
 
 http_port() { echo $((HTTP_BASE + $1 - 1)); }
 cluster_port() { echo $((CLUSTER_BASE + $1 - 1)); }
+management_port() { echo $((MANAGEMENT_BASE + $1 - 1)); }
 pid_of() { cat "$STATE/$1.pid" 2>/dev/null || true; }
 running() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; } # an exited, unreaped process is gone
 alive() { running "$(pid_of "$1")"; }
@@ -48,13 +51,13 @@ need_tools() {
 }
 
 # HAProxy's configuration comes from deploy/local/haproxy.cfg.template, the one the tests and the bench render too.
-# Active checks on /health/ready every 500 ms: a draining node (readiness 503) is taken out after 2 failed checks
-# (<= 1 s), well within the nodes' 2 s --lb-delay, so no request meets a closed port.
+# Active checks on /health/ready at each node's management port every 500 ms: a draining node (readiness 503) is
+# taken out after 2 failed checks (<= 1 s), well within the nodes' 2 s --lb-delay, so no request meets a closed port.
 write_haproxy_cfg() {
   local retries=0 retry_on=none redispatch=0 servers="" i
   [ "${LB_RETRY:-}" = conn-failure ] && { retries=3; retry_on=conn-failure; redispatch=1; }
   for i in $(seq 1 $NODES); do
-    servers+="  server node$i 127.0.0.1:$(http_port "$i") check"
+    servers+="  server node$i 127.0.0.1:$(http_port "$i") check port $(management_port "$i")"
     [ "$i" -lt $NODES ] && servers+=$'\n'
   done
   { echo "# Rendered by deploy/local/cluster.sh from deploy/local/haproxy.cfg.template"
@@ -92,7 +95,7 @@ start_node() { # $1 = node number, $2 = app version (optional)
   # timeline pictures of bench/timeline-demo.sh are drawn from them).
   local gen=$(( $(cat "$STATE/node$i.gen" 2>/dev/null || echo 0) + 1 ))
   echo "$gen" > "$STATE/node$i.gen"
-  local args=(--http-port "$(http_port "$i")" --cluster-port "$(cluster_port "$i")" --seeds "$seeds"
+  local args=(--http-port "$(http_port "$i")" --cluster-port "$(cluster_port "$i")" --management-port "$(management_port "$i")" --seeds "$seeds"
               --data-dir "$STATE/data" --lb-delay 2s --admin-token "$(token)" --report-path "$STATE/node$i-gen$gen.report.json")
   [ -n "$version" ] && args+=(--app-version "$version")
   [ "$TLS" = off ] || args+=(--remoting-tls-cert "$STATE/tls/tls.crt" --remoting-tls-key "$STATE/tls/tls.key" --remoting-tls-ca "$STATE/tls/ca.crt")
@@ -102,7 +105,7 @@ start_node() { # $1 = node number, $2 = app version (optional)
 }
 
 wait_ready() { # $1 = node number
-  local port; port=$(http_port "$1")
+  local port; port=$(management_port "$1")
   for _ in $(seq 1 600); do
     alive "node$1" || { echo "node$1 exited; see $STATE/node$1.log" >&2; tail -20 "$STATE/node$1.log" >&2; exit 1; }
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready")" = 200 ] && return 0
@@ -121,7 +124,7 @@ wait_haproxy() { # $1 = server name, $2 = state
 }
 
 members_up() { # $1 = node number -> number of members Up on that node
-  curl -s -H "Authorization: Bearer $(token)" "http://127.0.0.1:$(http_port "$1")/admin/status" | grep -o '"status":"Up"' | wc -l
+  curl -s -H "Authorization: Bearer $(token)" "http://127.0.0.1:$(management_port "$1")/admin/status" | grep -o '"status":"Up"' | wc -l
 }
 
 wait_members() { # $1 = count, asked of every running node
@@ -198,7 +201,7 @@ cmd_status() {
   for i in $(seq 1 $NODES); do
     if alive "node$i"; then
       printf 'node%s pid %-7s :%s ready %s, members Up %s, HAProxy %s\n' "$i" "$(pid_of "node$i")" "$(http_port "$i")" \
-        "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(http_port "$i")/health/ready")" "$(members_up "$i")" "$(haproxy_state "node$i")"
+        "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(management_port "$i")/health/ready")" "$(members_up "$i")" "$(haproxy_state "node$i")"
     else
       printf 'node%s not running\n' "$i"
     fi

@@ -12,9 +12,9 @@ public sealed class ClusterFormationSpecs
     public async Task Should_form_one_cluster_sharing_one_database_when_three_nodes_start_from_a_seed_list()
     {
         var management = Ports.Free();
-        // node1 also serves the management route (turned on by --management-port), the others do not.
+        // node1 also hosts the bootstrap route on its management listener (actor-service.cluster.management = on), the others do not.
         await using var cluster = await LocalCluster.StartAsync("seeds", 3,
-            (i, l) => i == 0 ? l with { ExtraArgs = [.. l.ExtraArgs, "--management-port", management.ToString()] } : l);
+            (i, l) => i == 0 ? l with { ManagementPort = management, Hocon = [.. l.Hocon, "actor-service.cluster.management = on"] } : l);
 
         var written = new Dictionary<string, long>();
         for (var i = 0; i < 30; i++)
@@ -51,7 +51,8 @@ public sealed class ClusterFormationSpecs
         await using var cluster = await LocalCluster.StartAsync("bootstrap", 3, (i, l) => l with
         {
             Seeds = [],
-            ExtraArgs = [.. l.ExtraArgs, "--discovery", "kubernetes", "--management-port", management[i].ToString(), "--required-contact-points", "3"],
+            ExtraArgs = [.. l.ExtraArgs, "--discovery", "kubernetes", "--required-contact-points", "3"],
+            ManagementPort = management[i],
             Hocon = ["akka.discovery.method = config", $"akka.discovery.config.services.actorservice.endpoints = [{endpoints}]"],
         }, TimeSpan.FromSeconds(120));
 

@@ -85,7 +85,7 @@ public sealed class LedgerGateSpecs
     {
         while (!ct.IsCancellationRequested)
         {
-            var status = await node.Http.Status(Token, CancellationToken.None);
+            var status = await node.Management.Status(Token, CancellationToken.None);
             if (status.Status == HttpStatusCode.OK)
                 foreach (var m in status.Body.GetProperty("members").EnumerateArray())
                     seen.Add($"{m.GetProperty("address").GetString()} {m.GetProperty("status").GetString()}");

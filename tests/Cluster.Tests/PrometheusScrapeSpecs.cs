@@ -19,8 +19,8 @@ public sealed class PrometheusScrapeSpecs(ITestOutputHelper output)
 {
     private static readonly TimeSpan ScrapeInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>Where a node serves /metrics: its HTTP port today; the one line to change when /metrics moves to a management port.</summary>
-    private static int MetricsPort(NodeLaunch launch) => launch.HttpPort;
+    /// <summary>Where a node serves /metrics: its management listener (the public port answers 404).</summary>
+    private static int MetricsPort(NodeLaunch launch) => launch.ManagementPort;
 
     [Fact]
     public async Task Should_record_drain_phases_and_member_counts_and_evaluate_every_alert_when_prometheus_scrapes_a_rolling_restart()

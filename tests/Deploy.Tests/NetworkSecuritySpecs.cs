@@ -6,8 +6,9 @@ using YamlDotNet.RepresentationModel;
 namespace ActorService.Deploy.Tests;
 
 /// <summary>
-/// Where nodes meet over the network (issue 14): the NetworkPolicy admits the remoting and management ports only from
-/// the service's own pods and the HTTP port from anywhere, and the pods run remoting over mutual TLS with the
+/// Where nodes meet over the network (issue 14): the NetworkPolicy admits the remoting port only from the service's
+/// own pods, the management port from them and from the monitoring namespace's Prometheus (it scrapes /metrics there),
+/// and the HTTP port from anywhere, and the pods run remoting over mutual TLS with the
 /// certificate, key and CA of the Secret that deploy/k8s/cert-manager makes.
 /// </summary>
 public sealed class NetworkSecuritySpecs
@@ -102,14 +103,20 @@ public sealed class NetworkSecuritySpecs
             {
                 if (open.Count > 0) problems.Add($"port {name} ({number}) is open to every source");
                 foreach (var peer in covering.SelectMany(r => r.FromProperty ?? []))
-                    if (peer.IpBlock is not null || peer.NamespaceSelector is not null || !SelectsPods(peer.PodSelector))
-                        problems.Add($"port {name} ({number}) admits a source other than the service's own pods");
+                    if (!(peer.IpBlock is null && peer.NamespaceSelector is null && SelectsPods(peer.PodSelector)) && !(name == "management" && IsMonitoringPrometheus(peer)))
+                        problems.Add($"port {name} ({number}) admits a source other than the service's own pods{(name == "management" ? " and the monitoring namespace's Prometheus" : "")}");
             }
             else if (name == "http" && open.Count == 0)
                 problems.Add($"the public port {name} ({number}) is not open to clients");
         }
         return problems.Select(p => $"overlay '{o.Name}': {p}").ToList();
     }
+
+    /// <summary>The one outside source the management port admits: Prometheus pods in the monitoring namespace (both selectors in one peer).</summary>
+    private static bool IsMonitoringPrometheus(V1NetworkPolicyPeer peer) =>
+        peer.IpBlock is null
+        && peer.NamespaceSelector?.MatchLabels is { Count: 1 } ns && ns.TryGetValue("kubernetes.io/metadata.name", out var name) && name == "monitoring"
+        && peer.PodSelector?.MatchLabels is { Count: 1 } pods && pods.TryGetValue("app.kubernetes.io/name", out var app) && app == "prometheus";
 
     private static async Task<List<YamlMappingNode>> CertManagerObjects()
     {

@@ -186,7 +186,7 @@ public sealed class OverlayRenderSpecs
         Assert.Equal(int.Parse(Env(o, "ACTORSERVICE_CLUSTER_PORT")), o.NamedPort("remoting"));
         Assert.Equal(int.Parse(Env(o, "ACTORSERVICE_MANAGEMENT_PORT")), o.NamedPort("management"));
         foreach (var (name, probe) in Probes(o))
-            Assert.True(probe?.HttpGet?.Port.Value == "http", $"overlay '{overlay}': the {name} probe must use the named port 'http'");
+            Assert.True(probe?.HttpGet?.Port.Value == "management", $"overlay '{overlay}': the {name} probe must use the named port 'management' (a full public port must not fail it)");
         var security = o.Pod.SecurityContext;
         Assert.True(security.RunAsNonRoot == true && security.RunAsUser > 0, $"overlay '{overlay}': pods must run as a non-root user");
         Assert.Equal(false, o.Node.SecurityContext.AllowPrivilegeEscalation);

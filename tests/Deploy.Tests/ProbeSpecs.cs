@@ -18,8 +18,8 @@ public sealed class ProbedNode : IAsyncLifetime
 }
 
 /// <summary>
-/// The probes of the rendered Deployment exist on a real node: same paths, on the port the node listens on with the
-/// manifest's environment, with the answers the drain budget relies on (readiness 503 from the first moment of a
+/// The probes of the rendered Deployment exist on a real node: same paths, on the management port the node listens on
+/// with the manifest's environment (a public port full of connections must not fail them), with the answers the drain budget relies on (readiness 503 from the first moment of a
 /// drain while liveness stays 200).
 /// </summary>
 public sealed class ProbeSpecs(ProbedNode probed) : IClassFixture<ProbedNode>
@@ -30,17 +30,17 @@ public sealed class ProbeSpecs(ProbedNode probed) : IClassFixture<ProbedNode>
     {
         var o = await RenderedOverlay.OfRepo(overlay);
         var podConfig = HoconLoader.Load(NodeOptions.Parse([], PodEnvironment.Of(o).Get));
-        var podHttpPort = podConfig.GetInt("actor-service.http.port");
+        var podManagementPort = podConfig.GetInt("akka.management.http.port");
 
         foreach (var (name, probe) in OverlayRenderSpecs.Probes(o))
         {
             Assert.True(probe?.HttpGet is not null, $"overlay '{overlay}': the node container has no HTTP {name} probe");
             var get = probe!.HttpGet;
-            Assert.True(o.ContainerPort(get.Port) == podHttpPort,
-                $"overlay '{overlay}': the {name} probe targets port {o.ContainerPort(get.Port)}, but with the manifest's environment the node listens on {podHttpPort}");
+            Assert.True(o.ContainerPort(get.Port) == podManagementPort,
+                $"overlay '{overlay}': the {name} probe targets port {o.ContainerPort(get.Port)}, but with the manifest's environment the node's management listener is on {podManagementPort}");
             Assert.Equal("HTTP", get.Scheme ?? "HTTP");
             // The test node listens on a free port; the path and the answer are what the kubelet would get.
-            var response = await probed.Node.Http.GetAsync(get.Path.TrimStart('/'));
+            var response = await probed.Node.Management.GetAsync(get.Path.TrimStart('/'));
             Assert.True(response.StatusCode == HttpStatusCode.OK,
                 $"overlay '{overlay}': {name} probe GET {get.Path} answered {(int)response.StatusCode} on a ready node ({probed.Node.LogPath})");
         }
@@ -54,7 +54,7 @@ public sealed class ProbeSpecs(ProbedNode probed) : IClassFixture<ProbedNode>
         var liveness = o.Node.LivenessProbe.HttpGet.Path.TrimStart('/');
         var lbDelay = o.Node.Env.Single(e => e.Name == "ACTORSERVICE_LB_DELAY").Value;
         await using var node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("probe-drain")) with { LbDelay = lbDelay, TestHooks = false });
-        using var http = NodeProcess.NewClient(node.BaseUri, TimeSpan.FromSeconds(2));
+        using var http = NodeProcess.NewClient(node.ManagementUri, TimeSpan.FromSeconds(2)); // where the kubelet probes
 
         node.Signal(Signals.SIGTERM);
         // Within the load-balancer delay the kubelet must see: not ready (take it out of the Services), still alive.

@@ -90,7 +90,7 @@ public sealed class AdminAuthSpecs(SingleNodeFixture fixture) : IClassFixture<Si
     {
         using var request = new HttpRequestMessage(method, path);
         if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        var answer = await LedgerClient.Send(node.Http, request);
+        var answer = await LedgerClient.Send(node.Management, request);
         if (answer.Status != HttpStatusCode.OK)
             Assert.True(answer.ContentType == "application/problem+json", $"{method} /{path} refused without problem+json: {answer}");
         return answer;

@@ -9,15 +9,16 @@ namespace ActorService.Node.Tests;
 public sealed class AdminStatusSpecs(SingleNodeFixture fixture) : IClassFixture<SingleNodeFixture>
 {
     private HttpClient Http => fixture.Node.Http;
+    private HttpClient Management => fixture.Node.Management;
     private const string ProblemPrefix = "/problems/";
 
     [Fact]
     public async Task Should_refuse_status_with_a_problem_when_the_token_is_missing_or_wrong()
     {
-        var none = await Http.Status(token: null);
+        var none = await Management.Status(token: null);
         Assert.Equal((HttpStatusCode.Unauthorized, ProblemPrefix + "unauthorized"), (none.Status, none.ProblemType));
         Assert.Equal("Bearer", none.Response.Headers.WwwAuthenticate.ToString());
-        var wrong = await Http.Status("not-the-token");
+        var wrong = await Management.Status("not-the-token");
         Assert.Equal((HttpStatusCode.Forbidden, ProblemPrefix + "forbidden"), (wrong.Status, wrong.ProblemType));
         Assert.False(wrong.Body.TryGetProperty("node", out _), $"a refused status must not leak anything: {wrong}");
     }
@@ -27,7 +28,7 @@ public sealed class AdminStatusSpecs(SingleNodeFixture fixture) : IClassFixture<
     {
         Assert.Equal(HttpStatusCode.OK, (await Http.Deposit("status-" + Guid.NewGuid().ToString("N")[..8], 3)).Status);
 
-        var answer = await Http.Status(SingleNodeFixture.AdminToken);
+        var answer = await Management.Status(SingleNodeFixture.AdminToken);
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         var s = answer.Body;
         var launch = fixture.Node.Launch;

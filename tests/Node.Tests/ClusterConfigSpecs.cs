@@ -21,11 +21,11 @@ public sealed class ClusterConfigSpecs
     }
 
     [Fact]
-    public void Should_serve_management_on_the_cluster_host_when_a_management_port_is_given_with_seeds()
+    public void Should_bind_the_management_listener_on_the_cluster_host_without_bootstrap_when_a_management_port_is_given_with_seeds()
     {
         var c = Load(["--cluster-host", "10.0.0.7", "--management-port", "9558", "--seeds", "10.0.0.5:4053"]);
         var formation = ClusterFormationSettings.From(c);
-        Assert.True(formation.Management);
+        Assert.False(formation.Management); // the port places the listener; only kubernetes discovery (or management = on) hosts bootstrap
         Assert.Equal(new Uri("http://10.0.0.7:9558/"), formation.ManagementUri);
         Assert.Equal("10.0.0.7", c.GetString("akka.management.http.hostname"));
         Assert.Equal(["akka.tcp://actor-service@10.0.0.5:4053"], c.GetStringList("akka.cluster.seed-nodes"));

@@ -59,7 +59,7 @@ public sealed class ClusterTriggerSpecs
         var written = await leaver.Http.Deposit("leave-acct", 12, key: "before-leave");
 
         var leaverAddress = (await Members(stayer)).Single(m => m.Address.EndsWith($":{leaverPort}")).Address;
-        var told = await stayer.Http.SendAsync(DrainHarness.AdminCall(HttpMethod.Post, $"admin/cluster/leave?address={Uri.EscapeDataString(leaverAddress)}"));
+        var told = await stayer.Management.SendAsync(DrainHarness.AdminCall(HttpMethod.Post, $"admin/cluster/leave?address={Uri.EscapeDataString(leaverAddress)}"));
 
         Assert.Equal(HttpStatusCode.Accepted, told.StatusCode);
         Assert.Equal(ExitCodes.Clean, await leaver.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -78,7 +78,7 @@ public sealed class ClusterTriggerSpecs
     public async Task Should_refuse_to_make_a_non_member_leave(string address, HttpStatusCode expected)
     {
         await using var node = await NodeProcess.StartReadyAsync(NodeLaunch.Single(Repo.NewWorkDir("leave-bad")) with { AdminToken = DrainHarness.Token });
-        var answer = await node.Http.SendAsync(DrainHarness.AdminCall(HttpMethod.Post, $"admin/cluster/leave?address={Uri.EscapeDataString(address)}"));
+        var answer = await node.Management.SendAsync(DrainHarness.AdminCall(HttpMethod.Post, $"admin/cluster/leave?address={Uri.EscapeDataString(address)}"));
         Assert.Equal(expected, answer.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await node.Http.GetAsync("health/ready")).StatusCode);
     }
@@ -87,7 +87,7 @@ public sealed class ClusterTriggerSpecs
 
     private static async Task<IReadOnlyList<Member>> Members(NodeProcess node)
     {
-        var status = await (await node.Http.SendAsync(DrainHarness.AdminCall(HttpMethod.Get, "admin/status"))).Content.ReadAsStringAsync();
+        var status = await (await node.Management.SendAsync(DrainHarness.AdminCall(HttpMethod.Get, "admin/status"))).Content.ReadAsStringAsync();
         return JsonDocument.Parse(status).RootElement.GetProperty("members").EnumerateArray()
             .Select(m => new Member(m.GetProperty("address").GetString()!, m.GetProperty("status").GetString()!)).ToList();
     }

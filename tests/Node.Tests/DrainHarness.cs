@@ -41,7 +41,7 @@ internal static class DrainHarness
 
     /// <summary>Starts a request that stays in flight until the drain's request deadline cancels it (the /test/hold hook).</summary>
     public static Task<HttpResponseMessage> Hold(NodeProcess node, int seconds) =>
-        node.Http.PostAsync($"test/hold?seconds={seconds}", null);
+        node.Management.PostAsync($"test/hold?seconds={seconds}", null);
 
     public static ShutdownReport Report(NodeProcess node) =>
         ShutdownReport.FromJson(File.ReadAllText(node.Launch.ReportPath!));
@@ -54,7 +54,7 @@ internal static class DrainHarness
     }
 
     public static async Task<JsonElement> Status(NodeProcess node) =>
-        await (await node.Http.SendAsync(AdminCall(HttpMethod.Get, "admin/status"))).Content.ReadFromJsonAsync<JsonElement>();
+        await (await node.Management.SendAsync(AdminCall(HttpMethod.Get, "admin/status"))).Content.ReadFromJsonAsync<JsonElement>();
 
     /// <summary>Waits until the node reports at least <paramref name="count"/> requests in flight (they reached the entity).</summary>
     public static Task WaitInFlight(NodeProcess node, int count) =>

@@ -29,7 +29,7 @@ public sealed class DrainObservabilitySpecs
             ],
         }, "drain-metrics");
         var held = node.Http.Deposit("held-" + Guid.NewGuid().ToString("N")[..8], 10, delayMs: 6000);
-        await Eventually.True(async () => (await PrometheusScrape.From(node.Http)).Single("actorservice_http_requests_in_flight") == 1,
+        await Eventually.True(async () => (await PrometheusScrape.From(node.Management)).Single("actorservice_http_requests_in_flight") == 1,
             TimeSpan.FromSeconds(10), "the held write to be in flight");
 
         node.Signal(Signals.SIGTERM);
@@ -39,7 +39,7 @@ public sealed class DrainObservabilitySpecs
             return (await fresh.GetAccount("anyone")).Status == HttpStatusCode.ServiceUnavailable;
         }, TimeSpan.FromSeconds(10), "a new request to be refused at the intake gate");
 
-        using var scraper = NodeProcess.NewClient(node.BaseUri, TimeSpan.FromSeconds(5));
+        using var scraper = NodeProcess.NewClient(node.ManagementUri, TimeSpan.FromSeconds(5));
         var scrape = await PrometheusScrape.From(scraper);
         Assert.Equal(1, scrape.Single("actorservice_draining"));
         Assert.True(scrape.Single("actorservice_http_requests_refused_total") >= 1, scrape.Text);
@@ -66,18 +66,18 @@ public sealed class DrainObservabilitySpecs
             ReportPath = reportPath,
             Hocon = DrainHarness.LongRequests(askTimeoutSeconds: 15, requestTimeoutSeconds: 20),
         }, "drain-status");
-        var idle = (await node.Http.Status(Token)).Body;
+        var idle = (await node.Management.Status(Token)).Body;
         Assert.False(idle.GetProperty("draining").GetBoolean());
         Assert.Equal(JsonValueKind.Null, idle.GetProperty("shutdownPhase").ValueKind);
 
         var held = node.Http.Deposit("held-" + Guid.NewGuid().ToString("N")[..8], 10, delayMs: 5000);
-        await Eventually.True(async () => (await node.Http.Status(Token)).Body.GetProperty("inFlightRequests").GetInt32() == 2,
+        await Eventually.True(async () => (await node.Management.Status(Token)).Body.GetProperty("inFlightRequests").GetInt32() == 2,
             TimeSpan.FromSeconds(10), "the held write (and the status request itself) to be in flight");
 
         node.Signal(Signals.SIGTERM);
         var status = await Eventually.Get(async () =>
         {
-            var answer = await node.Http.Status(Token);
+            var answer = await node.Management.Status(Token);
             return answer.Status == HttpStatusCode.OK && answer.Body.GetProperty("draining").GetBoolean() ? answer : null;
         }, TimeSpan.FromSeconds(10), "/admin/status to show the drain");
 

@@ -110,8 +110,8 @@ public sealed class DrainSpecs
     public async Task Should_await_background_work_and_name_the_work_that_ignores_cancellation()
     {
         await using var node = await NodeProcess.StartReadyAsync(Launch("background", "200ms", "actor-service.drain.background-deadline = 2s"));
-        Assert.Equal(HttpStatusCode.Accepted, (await node.Http.SendAsync(AdminCall(HttpMethod.Post, "admin/test/background?name=polite-job&seconds=1&cooperative=true"))).StatusCode);
-        Assert.Equal(HttpStatusCode.Accepted, (await node.Http.SendAsync(AdminCall(HttpMethod.Post, "admin/test/background?name=stubborn-job&seconds=60&cooperative=false"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await node.Management.SendAsync(AdminCall(HttpMethod.Post, "admin/test/background?name=polite-job&seconds=1&cooperative=true"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await node.Management.SendAsync(AdminCall(HttpMethod.Post, "admin/test/background?name=stubborn-job&seconds=60&cooperative=false"))).StatusCode);
         node.Signal(Signals.SIGTERM);
 
         Assert.Equal(ExitCodes.DeadlineHit, await node.WaitForExitAsync(ExitWithin));
@@ -150,11 +150,11 @@ public sealed class DrainSpecs
     public async Task Should_require_the_token_and_exit_cleanly_when_draining_through_admin()
     {
         await using var node = await NodeProcess.StartReadyAsync(Launch("admin-drain", "300ms"));
-        Assert.Equal(HttpStatusCode.Unauthorized, (await node.Http.SendAsync(AdminCall(HttpMethod.Post, "admin/drain", token: null))).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await node.Http.SendAsync(AdminCall(HttpMethod.Post, "admin/drain", token: "wrong"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await node.Management.SendAsync(AdminCall(HttpMethod.Post, "admin/drain", token: null))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await node.Management.SendAsync(AdminCall(HttpMethod.Post, "admin/drain", token: "wrong"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await node.Http.GetAsync("health/ready")).StatusCode); // the refused calls started nothing
 
-        var accepted = await node.Http.SendAsync(AdminCall(HttpMethod.Post, "admin/drain"));
+        var accepted = await node.Management.SendAsync(AdminCall(HttpMethod.Post, "admin/drain"));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal(ExitCodes.Clean, await node.WaitForExitAsync(ExitWithin));
         Assert.Equal("admin-drain", Report(node).Reason);

@@ -15,7 +15,8 @@ namespace ActorService.Node.Tests;
 
 /// <summary>
 /// A node built in the test process by <see cref="NodeHost.Build(string[], NodeHostOptions?)"/> from exactly the flags a
-/// process gets (<see cref="NodeLaunch.Args"/>): real Kestrel on a free 127.0.0.1 port, a one-node cluster on a free
+/// process gets (<see cref="NodeLaunch.Args"/>): real Kestrel on free 127.0.0.1 ports (public and management, so a
+/// request's listener is told by its real local port as in production), a one-node cluster on a free
 /// remoting port, SQLite in the launch's data folder (or PostgreSQL/Redis when the launch says so). Tests speak real
 /// HTTP to it as to a process; its log lines are kept (same text format) instead of written to the console.
 /// For the specs where the process is not the point: contract, validation, admin, metrics, logs.
@@ -32,12 +33,16 @@ public sealed class InProcessNode : IAsyncDisposable
         _app = app;
         _lines = lines;
         Http = NodeProcess.NewClient(BaseUri);
+        Management = NodeProcess.NewClient(ManagementUri);
     }
 
     public NodeLaunch Launch { get; }
     public string Name { get; }
     public Uri BaseUri => new($"http://127.0.0.1:{Launch.HttpPort}/");
     public HttpClient Http { get; }
+    /// <summary>The management listener: probes, /admin, /metrics, test hooks.</summary>
+    public Uri ManagementUri => new($"http://127.0.0.1:{Launch.ManagementPort}/");
+    public HttpClient Management { get; }
     public string LogPath => _lines.Path;
     public IReadOnlyCollection<string> Lines => _lines.Lines;
     public IServiceProvider Services => _app.Services;
@@ -72,7 +77,7 @@ public sealed class InProcessNode : IAsyncDisposable
 
     public async Task WaitReadyAsync(TimeSpan within)
     {
-        using var probe = NodeProcess.NewClient(BaseUri, TimeSpan.FromSeconds(2));
+        using var probe = NodeProcess.NewClient(ManagementUri, TimeSpan.FromSeconds(2));
         await Eventually.True(async () =>
         {
             try { return (await probe.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK; }
@@ -95,6 +100,7 @@ public sealed class InProcessNode : IAsyncDisposable
         {
             await _app.DisposeAsync();
             Http.Dispose();
+            Management.Dispose();
             // Akka writes through Serilog's static logger, which this host set; another node may have set it since.
             if (ReferenceEquals(Serilog.Log.Logger, logger)) Serilog.Log.Logger = Logger.None;
             await logger.DisposeAsync();

@@ -22,6 +22,7 @@ public sealed class MetricsNodeFixture : IAsyncLifetime
 public sealed class MetricsSpecs(MetricsNodeFixture fixture) : IClassFixture<MetricsNodeFixture>
 {
     private HttpClient Http => fixture.Node.Http;
+    private HttpClient Management => fixture.Node.Management;
     private static string NewId() => "m-" + Guid.NewGuid().ToString("N")[..12];
 
     private const string HttpCount = "http_server_request_duration_seconds_count";
@@ -31,7 +32,7 @@ public sealed class MetricsSpecs(MetricsNodeFixture fixture) : IClassFixture<Met
     {
         Assert.Equal(HttpStatusCode.OK, (await Http.Deposit(NewId(), 5)).Status); // histograms appear with their first observation
 
-        using var response = await Http.GetAsync("metrics");
+        using var response = await Management.GetAsync("metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
         var scrape = PrometheusScrape.Parse(await response.Content.ReadAsStringAsync());
@@ -72,14 +73,14 @@ public sealed class MetricsSpecs(MetricsNodeFixture fixture) : IClassFixture<Met
     public async Task Should_move_request_and_ledger_metrics_labelled_by_route_when_traffic_flows()
     {
         var id = NewId();
-        var before = await PrometheusScrape.From(Http);
+        var before = await PrometheusScrape.From(Management);
 
         for (var i = 1; i <= 5; i++) Assert.Equal(HttpStatusCode.OK, (await Http.Deposit(id, i)).Status);
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAccount(id)).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAccount(NewId())).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await Http.Deposit(id, 0)).Status);
 
-        var after = await PrometheusScrape.From(Http);
+        var after = await PrometheusScrape.From(Management);
         double Delta(string name, params (string, string)[] labels) => after.Sum(name, labels) - before.Sum(name, labels);
 
         var deposits = Delta(HttpCount, ("http_route", "/accounts/{id}/deposit"), ("http_request_method", "POST"), ("http_response_status_code", "200"));
@@ -101,20 +102,20 @@ public sealed class MetricsSpecs(MetricsNodeFixture fixture) : IClassFixture<Met
         Assert.True(Delta("actorservice_http_requests_accepted_total") >= 8, "the intake gate's accepted counter did not move");
         Assert.True(after.Single("actorservice_entities_active") >= 2, $"two accounts were activated\n{Lines(after, "actorservice_entities_active")}");
 
-        await Eventually.True(async () => (await PrometheusScrape.From(Http)).Single("actorservice_shards") >= 1,
+        await Eventually.True(async () => (await PrometheusScrape.From(Management)).Single("actorservice_shards") >= 1,
             TimeSpan.FromSeconds(10), "actorservice_shards to count the shards of the accounts just written");
     }
 
     [Fact]
     public async Task Should_count_ask_retries_by_reason_when_an_entity_answers_after_the_ask_timeout()
     {
-        var before = await PrometheusScrape.From(Http);
+        var before = await PrometheusScrape.From(Management);
         // The entity holds this write 3.5 s, past the 3 s ask-timeout: the gateway asks again with the same key.
         var answer = await Http.Deposit(NewId(), 7, delayMs: 3500);
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         Assert.True(answer.Applied, $"the retried write must be reported applied once: {answer}");
 
-        var after = await PrometheusScrape.From(Http);
+        var after = await PrometheusScrape.From(Management);
         var retries = after.Sum("actorservice_ask_retries_total", ("reason", "timeout")) - before.Sum("actorservice_ask_retries_total", ("reason", "timeout"));
         Assert.True(retries >= 1, $"expected at least one timeout retry\n{Lines(after, "actorservice_ask_retries_total")}");
         Assert.Equal("counter", after.Types["actorservice_ask_retries_total"]);

@@ -31,8 +31,8 @@ public sealed class NodeIsolationSpecs
         var id = NewId();
         for (var i = 1; i <= 3; i++) Assert.Equal(HttpStatusCode.OK, (await a.Http.Deposit(id, i)).Status);
 
-        var scrapeA = await PrometheusScrape.From(a.Http);
-        var scrapeB = await PrometheusScrape.From(b.Http);
+        var scrapeA = await PrometheusScrape.From(a.Management);
+        var scrapeB = await PrometheusScrape.From(b.Management);
         (string, string) depositRoute = ("http_route", "/accounts/{id}/deposit");
         Assert.True(scrapeA.Sum(HttpCount, depositRoute) == 3,
             $"node a served 3 deposits; its /metrics counts {scrapeA.Sum(HttpCount, depositRoute)}\n{Lines(scrapeA, HttpCount)}");
@@ -47,8 +47,8 @@ public sealed class NodeIsolationSpecs
         Assert.Equal(0, scrapeB.Single("actorservice_entities_active"));
 
         // /admin/status reads the same per-node counters (the drain's samples do too).
-        var statusA = await a.Http.Status(AdminToken);
-        var statusB = await b.Http.Status(AdminToken);
+        var statusA = await a.Management.Status(AdminToken);
+        var statusB = await b.Management.Status(AdminToken);
         Assert.Equal(1, statusA.Body.GetProperty("activeEntities").GetInt64());
         Assert.True(statusB.Body.GetProperty("activeEntities").GetInt64() == 0, $"node b activated no entity: {statusB}");
     }

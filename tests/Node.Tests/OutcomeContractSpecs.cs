@@ -124,7 +124,7 @@ public sealed class OutcomeUnknownSpecs
         {
             var held = node.Http.Deposit(account, 40, delayMs: 3000); // no client key: the node mints one
             await WaitInFlight(node, 1);
-            Assert.Equal(HttpStatusCode.Accepted, (await node.Http.SendAsync(AdminCall(HttpMethod.Post, "admin/drain"))).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await node.Management.SendAsync(AdminCall(HttpMethod.Post, "admin/drain"))).StatusCode);
             answer = await held;
             AssertUnknown(answer, "a write held past the request timeout during a drain");
             await node.WaitForExitAsync(ExitWithin);

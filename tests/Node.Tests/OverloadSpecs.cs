@@ -32,7 +32,7 @@ public sealed class OverloadSpecs
         });
         var held = Enumerable.Range(0, 3).Select(i => $"held-{i}-{Guid.NewGuid():N}").ToList();
         var holding = held.Select(id => node.Http.Deposit(id, 10, key: "k-" + id, delayMs: 4000)).ToList();
-        await InFlight(node.Http, held.Count, TimeSpan.FromSeconds(3), "the three held writes to be inside the node (admin/status inFlightRequests)");
+        await InFlight(node.Management, held.Count, TimeSpan.FromSeconds(3), "the three held writes to be inside the node (admin/status inFlightRequests)");
 
         // Once the two slots and the queue are taken, the next request must be refused at once.
         var refusedIds = new List<string>();
@@ -86,9 +86,9 @@ public sealed class OverloadSpecs
             ],
         });
         var held = DrainHarness.Hold(node, 30);
-        await InFlight(node.Http, 1, TimeSpan.FromSeconds(5), "the held request to hold the only slot");
+        await InFlight(node.Management, 1, TimeSpan.FromSeconds(5), "the held request to hold the only slot");
         var queued = node.Http.Deposit($"queued-{Guid.NewGuid():N}", 1, key: "queued");
-        await InFlight(node.Http, 2, TimeSpan.FromSeconds(5), "the write to wait in the queue");
+        await InFlight(node.Management, 2, TimeSpan.FromSeconds(5), "the write to wait in the queue");
         Assert.False(queued.IsCompleted, "the write should be waiting for the slot");
 
         node.Signal(Signals.SIGTERM);

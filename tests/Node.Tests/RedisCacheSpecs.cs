@@ -75,7 +75,7 @@ public sealed class RedisCacheSpecs : IAsyncLifetime
         await Eventually.True(async () =>
         {
             using var message = request();
-            var status = await LedgerClient.Send(_node.Http, message);
+            var status = await LedgerClient.Send(_node.Management, message);
             return status.Body.GetProperty("activeEntities").GetInt64() == 0;
         }, TimeSpan.FromSeconds(30), $"{when}: every entity to passivate");
     }

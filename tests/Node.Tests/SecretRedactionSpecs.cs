@@ -29,7 +29,7 @@ public sealed class SecretRedactionSpecs
             Environment = new Dictionary<string, string> { ["ACTORSERVICE_ADMIN_TOKEN_FILE"] = tokenFile },
             Hocon = ["akka.log-config-on-start = on", $"akka.remote.dot-netty.tcp.ssl.certificate.password = \"{certPassword}\""],
         });
-        using var http = NodeProcess.NewClient(node.BaseUri);
+        using var http = NodeProcess.NewClient(node.ManagementUri); // /admin is on the management listener
 
         foreach (var bearer in new[] { wrong, token[..^2], token })
         {

@@ -54,6 +54,16 @@ public sealed class StartupRefusalSpecs
         Assert.Equal("", Load().Node.AdminToken); // admin disabled, never open
     }
 
+    [Fact]
+    public void Should_refuse_to_start_when_the_management_port_is_the_http_port()
+    {
+        // The listener is told by the connection's port: one number for both would put /admin on the public port.
+        var port = Ports.Free().ToString();
+        var e = Assert.Throws<ConfigurationException>(() => NodeHost.Build(["--http-port", port, "--management-port", port],
+            new NodeHostOptions { Environment = _ => null, EnvironmentName = "Testing", Console = false }));
+        Assert.Contains("--http-port and --management-port must differ", e.Message);
+    }
+
     [Theory]
     [InlineData("Production")]
     [InlineData("")]

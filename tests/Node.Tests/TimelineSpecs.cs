@@ -44,7 +44,7 @@ public sealed class DrainReportsFixture : IAsyncLifetime
             }
         })).ToList();
         // All four held writes reached their entity: one commits (held 700 ms), three wait in its stash.
-        await Eventually.True(async () => (await PrometheusScrape.From(node.Http)).Single("actorservice_entity_mailbox_depth", ("queue", "stash")) >= 3,
+        await Eventually.True(async () => (await PrometheusScrape.From(node.Management)).Single("actorservice_entity_mailbox_depth", ("queue", "stash")) >= 3,
             TimeSpan.FromSeconds(15), $"{name}: the held writes to queue in their entity");
 
         node.Signal(Signals.SIGTERM);

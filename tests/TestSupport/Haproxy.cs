@@ -4,16 +4,22 @@ using System.Text.RegularExpressions;
 
 namespace ActorService.TestSupport;
 
-/// <summary>One server behind HAProxy: a node's name (HAProxy's server name, also in <c>X-Served-By</c>) and address.</summary>
-public sealed record HaproxyServer(string Name, string Host, int Port)
+/// <summary>
+/// One server behind HAProxy: a node's name (HAProxy's server name, also in <c>X-Served-By</c>), its public address, and
+/// its management port, where HAProxy checks <c>/health/ready</c> (a full public port must not fail the check).
+/// </summary>
+public sealed record HaproxyServer(string Name, string Host, int Port, int ManagementPort)
 {
-    public static HaproxyServer Loopback(string name, int port) => new(name, "127.0.0.1", port);
+    public static HaproxyServer Loopback(string name, int port, int managementPort) => new(name, "127.0.0.1", port, managementPort);
+
+    /// <summary>The server for a node's launch: its public port for traffic, its management port for the checks.</summary>
+    public static HaproxyServer Of(string name, NodeLaunch launch) => new(name, launch.Host, launch.HttpPort, launch.ManagementPort);
 }
 
 /// <summary>
 /// One HAProxy configuration in front of local nodes, rendered from the repository's one template
 /// (<c>deploy/local/haproxy.cfg.template</c>, shared with the bench and <c>deploy/local/cluster.sh</c>): round robin,
-/// active health checks on <c>/health/ready</c>, keep-alive on both sides, <c>X-Served-By</c> on every answer. The two
+/// active health checks on <c>/health/ready</c> at each node's management port, keep-alive on both sides, <c>X-Served-By</c> on every answer. The two
 /// presets are the issue's: <see cref="NoRetries"/> for rolling restarts (the node must never need the load balancer's
 /// help) and <see cref="RetryConnectFailures"/> for kill -9 (a connection that could not be opened carried no request,
 /// so retrying it elsewhere is safe).
@@ -53,7 +59,7 @@ public sealed record HaproxyConfig(int FrontendPort, int StatsPort, IReadOnlyLis
         ["RETRIES"] = Retries.ToString(CultureInfo.InvariantCulture),
         ["RETRY_ON"] = RetryOn,
         ["REDISPATCH"] = Redispatch ? "1" : "0",
-        ["SERVERS"] = string.Join("\n", Servers.Select(s => $"  server {s.Name} {s.Host}:{s.Port} check")),
+        ["SERVERS"] = string.Join("\n", Servers.Select(s => $"  server {s.Name} {s.Host}:{s.Port} check port {s.ManagementPort}")),
     });
 }
 

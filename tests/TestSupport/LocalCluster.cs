@@ -141,7 +141,7 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "admin/status");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        using var response = await node.Http.SendAsync(request);
+        using var response = await node.Management.SendAsync(request);
         response.EnsureSuccessStatusCode();
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }

@@ -5,6 +5,8 @@ namespace ActorService.TestSupport;
 /// <summary>How to start one node: exactly the flags a user (or the cluster script) would pass.</summary>
 public sealed record NodeLaunch(int HttpPort, int ClusterPort, string DataDir)
 {
+    /// <summary>The management listener (--management-port): probes, /admin, /metrics, test hooks. A free port per launch.</summary>
+    public int ManagementPort { get; init; } = Ports.Free();
     public IReadOnlyList<string> Seeds { get; init; } = [];
     public string? AdminToken { get; init; }
     public string LbDelay { get; init; } = "200ms";
@@ -37,6 +39,7 @@ public sealed record NodeLaunch(int HttpPort, int ClusterPort, string DataDir)
     {
         yield return "--http-port"; yield return HttpPort.ToString();
         yield return "--cluster-port"; yield return ClusterPort.ToString();
+        yield return "--management-port"; yield return ManagementPort.ToString();
         yield return "--data-dir"; yield return DataDir;
         yield return "--lb-delay"; yield return LbDelay;
         if (Host != "127.0.0.1") { yield return "--http-host"; yield return Host; yield return "--cluster-host"; yield return Host; }
@@ -65,6 +68,7 @@ public sealed class NodeProcess : IAsyncDisposable
         Launch = launch;
         _process = process;
         Http = NewClient(BaseUri);
+        Management = NewClient(ManagementUri);
     }
 
     public NodeLaunch Launch { get; }
@@ -72,6 +76,10 @@ public sealed class NodeProcess : IAsyncDisposable
     public int Pid => _process.Pid;
     public Uri BaseUri => new($"http://{Launch.Host}:{Launch.HttpPort}/");
     public HttpClient Http { get; }
+    /// <summary>The management listener (bound to the cluster host address, which tests give the same as the HTTP host).</summary>
+    public Uri ManagementUri => new($"http://{Launch.Host}:{Launch.ManagementPort}/");
+    /// <summary>A client of the management listener: probes, /admin, /metrics, test hooks.</summary>
+    public HttpClient Management { get; }
     public string LogPath => _process.LogPath;
     public IReadOnlyCollection<string> Lines => _process.Lines;
     public bool HasExited => _process.HasExited;
@@ -115,14 +123,14 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public async Task WaitReadyAsync(TimeSpan within)
     {
-        using var probe = NewClient(BaseUri, TimeSpan.FromSeconds(2));
+        using var probe = NewClient(ManagementUri, TimeSpan.FromSeconds(2)); // where the kubelet and HAProxy probe
         await Eventually.True(async () =>
         {
             if (HasExited) throw new InvalidOperationException($"{Name} exited with code {await Exited} before it was ready; log: {LogPath}\n{Tail()}");
             try { return (await probe.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK; }
             catch (HttpRequestException) { return false; }
             catch (TaskCanceledException) { return false; }
-        }, within, $"{Name} on {Launch.Host}:{Launch.HttpPort} to become ready (log: {LogPath})", TimeSpan.FromMilliseconds(100));
+        }, within, $"{Name} on {Launch.Host}:{Launch.ManagementPort} (management) to become ready (log: {LogPath})", TimeSpan.FromMilliseconds(100));
     }
 
     public void Signal(int signal) => _process.Signal(signal);
@@ -139,5 +147,6 @@ public sealed class NodeProcess : IAsyncDisposable
     {
         await _process.DisposeAsync();
         Http.Dispose();
+        Management.Dispose();
     }
 }

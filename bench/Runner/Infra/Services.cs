@@ -86,10 +86,11 @@ internal sealed class HttpService : IAsyncDisposable
         }
     }
 
-    /// <summary>GET /admin/status (nodes only).</summary>
+    /// <summary>GET /admin/status (nodes only), on the node's management listener.</summary>
     public async Task<JsonElement> StatusAsync()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Url + "/admin/status");
+        var node = Node ?? throw new InvalidOperationException($"{Name} is not a node: it has no /admin/status");
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node.ManagementUri, "admin/status"));
         request.Headers.Authorization = new("Bearer", BenchNodes.AdminToken);
         using var response = await Control.SendAsync(request);
         response.EnsureSuccessStatusCode();

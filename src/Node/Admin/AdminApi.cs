@@ -16,7 +16,7 @@ internal static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin").AddEndpointFilter<AdminAuth>()
+        var admin = app.MapGroup("/admin").OnManagementListener().AddEndpointFilter<AdminAuth>()
             .WithTags("admin").RequiresAdminToken().ProducesProblems("unauthorized", "forbidden", "admin-disabled", "draining");
 
         // Starts the same drain as SIGTERM and answers at once: awaiting it here would deadlock, because the drain

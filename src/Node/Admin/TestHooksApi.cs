@@ -15,7 +15,7 @@ internal static class TestHooksApi
     public static IEndpointRouteBuilder MapTestHooksApi(this IEndpointRouteBuilder app)
     {
         // Not in the OpenAPI document: no client of a deployment can reach them.
-        var hooks = app.MapGroup("/admin/test").AddEndpointFilter<AdminAuth>().ExcludeFromDescription();
+        var hooks = app.MapGroup("/admin/test").OnManagementListener().AddEndpointFilter<AdminAuth>().ExcludeFromDescription();
 
         // Starts named background work that runs `seconds`; cooperative work stops when its token is cancelled,
         // stubborn work ignores the token (the drain must report it as abandoned, by name).
@@ -48,7 +48,7 @@ internal static class TestHooksApi
                 http.Response.Headers.RetryAfter = Math.Ceiling(drain.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
                 return Problems.Create(503, "drain-deadline", "Node is draining", "The node's drain deadline cancelled this request.");
             }
-        }).ExcludeFromDescription();
+        }).ExcludeFromDescription().OnManagementListener();
         return app;
     }
 }

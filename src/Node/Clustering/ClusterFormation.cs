@@ -5,18 +5,22 @@ using Akka.Management.Dsl;
 
 namespace ActorService.Node.Clustering;
 
-/// <summary>How this node finds its cluster, resolved from <c>actor-service.cluster</c> by the configuration loader.</summary>
+/// <summary>
+/// How this node finds its cluster, resolved from <c>actor-service.cluster</c> by the configuration loader, and where its
+/// management listener is. <see cref="Management"/> says only whether Akka.Management's bootstrap route is hosted there;
+/// the listener itself (probes, admin, metrics) is always bound.
+/// </summary>
 internal sealed record ClusterFormationSettings(string Discovery, bool Management, string ManagementHost, int ManagementPort)
 {
     public bool UsesKubernetes => Discovery == "kubernetes";
 
-    /// <summary>The base address other nodes' bootstrap probes use: <c>http://cluster-host:management-port/</c>.</summary>
+    /// <summary>The management listener, and the base address other nodes' bootstrap probes use: <c>http://cluster-host:management-port/</c>.</summary>
     public Uri ManagementUri => new($"http://{ManagementHost}:{ManagementPort}/");
 
     public static ClusterFormationSettings From(Akka.Configuration.Config root) => new(
         root.GetString("actor-service.cluster.discovery"),
         root.GetBoolean("actor-service.cluster.management"),
-        root.GetString("akka.remote.dot-netty.tcp.hostname"),
+        root.GetString("akka.management.http.hostname"),
         root.GetInt("akka.management.http.port"));
 }
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ActorService.Node.Health;
+using ActorService.Node.Http;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Management.Cluster.Bootstrap.ContactPoint;
@@ -16,24 +17,21 @@ namespace ActorService.Node.Clustering;
 /// with <see cref="MissingMethodException"/>. The answer is Akka.Management's own <see cref="HttpBootstrapJsonProtocol"/>
 /// types serialised with Newtonsoft.Json, exactly as its route writes them and its probe reads them.
 /// </para>
-/// Requests on the management port never reach the ledger pipeline, and the ledger port does not serve this route.
+/// Mapped only while <c>actor-service.cluster.management</c> is on, and on the management listener only: the public
+/// port answers it as an unknown route.
 /// </summary>
-internal sealed class ManagementEndpoint(RequestDelegate next, ClusterFormationSettings settings, ActorSystem system, ReadinessState readiness)
+internal static class ManagementEndpoint
 {
     public const string SeedNodesPath = "/bootstrap/seed-nodes";
 
-    public async Task InvokeAsync(HttpContext context)
+    public static IEndpointRouteBuilder MapBootstrapApi(this IEndpointRouteBuilder app)
     {
-        if (context.Connection.LocalPort != settings.ManagementPort)
-        {
-            await next(context);
-            return;
-        }
-        if (!HttpMethods.IsGet(context.Request.Method) || context.Request.Path != SeedNodesPath)
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
+        app.MapGet(SeedNodesPath, SeedNodesAsync).OnManagementListener().ExcludeFromDescription(); // Akka.Management's contract, not ours to document
+        return app;
+    }
+
+    private static async Task SeedNodesAsync(HttpContext context, ActorSystem system, ReadinessState readiness)
+    {
         var cluster = Akka.Cluster.Cluster.Get(system);
         // A node on its way out must not be offered as a seed. (Before it joined, its own status reads Removed: that
         // node answers with an empty member list, which is what lets the lowest-addressed pod form a new cluster.)

@@ -42,8 +42,9 @@ internal static class HoconLoader
     /// <summary>
     /// Seeds or Kubernetes bootstrap, never both: with seeds the node joins <c>akka.cluster.seed-nodes</c> (itself when
     /// none are given) and bootstrap never starts; with kubernetes the seed list stays empty, so only
-    /// Akka.Management's bootstrap joins, and management HTTP is on. Management binds to the cluster host address
-    /// (the pod IP), the address the other pods' probes reach. Writes the resolved <c>actor-service.cluster.management</c>.
+    /// Akka.Management's bootstrap joins, and its route is hosted. The management listener (always bound, whatever
+    /// <c>actor-service.cluster.management</c> says) defaults to the cluster host address (the pod IP): the address
+    /// the other pods' bootstrap probes and the kubelet reach. Writes the resolved <c>actor-service.cluster.management</c>.
     /// </summary>
     private static IEnumerable<string> ClusterFormationHocon(Akka.Configuration.Config config, string clusterName)
     {
@@ -79,8 +80,12 @@ internal static class HoconLoader
         }
         yield return $"actor-service.cluster.discovery = {discovery}";
         yield return $"actor-service.cluster.management = {(management.Value ? "on" : "off")}";
-        if (management.Value) yield return $"akka.management.http.hostname = \"{host}\"";
+        if (ManagementHostname(config) is null) yield return $"akka.management.http.hostname = \"{host}\"";
     }
+
+    /// <summary>An explicit <c>akka.management.http.hostname</c>, or null (unset, empty or Akka.Management's placeholder).</summary>
+    private static string? ManagementHostname(Akka.Configuration.Config config) =>
+        config.GetString("akka.management.http.hostname", "") is { Length: > 0 } h && h != "<hostname>" ? h : null;
 
     /// <summary>on/off/auto (auto = null: decided by the discovery method).</summary>
     private static bool? Switch(string value, string path) => value.ToLowerInvariant() switch

@@ -38,8 +38,7 @@ internal static class Overrides
         new("--cluster-name", "ACTORSERVICE_CLUSTER_NAME", ValueKind.Text, "cluster (ActorSystem) name; nodes with another name cannot join", "actor-service.node.cluster-name"),
         new("--seeds", "ACTORSERVICE_SEEDS", ValueKind.SeedList, "seed nodes as host:port,host:port (default: the node itself)", "akka.cluster.seed-nodes"),
         new("--discovery", "ACTORSERVICE_DISCOVERY", ValueKind.Text, "how the node finds its cluster: seeds (the --seeds list) or kubernetes (Akka.Management bootstrap through the Kubernetes API)", "actor-service.cluster.discovery"),
-        new("--management-port", "ACTORSERVICE_MANAGEMENT_PORT", ValueKind.Integer, "Akka.Management HTTP port on the cluster host address (turns management on with seeds discovery)", "akka.management.http.port")
-            { Implies = "actor-service.cluster.management = on" },
+        new("--management-port", "ACTORSERVICE_MANAGEMENT_PORT", ValueKind.Integer, "management listener port on the cluster host address: probes, admin, metrics and (with kubernetes discovery) Akka.Management bootstrap", "akka.management.http.port"),
         new("--k8s-pod-label-selector", "ACTORSERVICE_K8S_POD_LABEL_SELECTOR", ValueKind.Text, "label selector of this cluster's pods (kubernetes discovery)", "akka.discovery.kubernetes-api.pod-label-selector"),
         new("--required-contact-points", "ACTORSERVICE_REQUIRED_CONTACT_POINTS", ValueKind.Integer, "pods that must be discovered before a new cluster forms (kubernetes discovery)", "akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"),
         new("--remoting-tls-cert", "ACTORSERVICE_REMOTING_TLS_CERT", ValueKind.Text, "node certificate for mutual TLS between nodes (PEM with --remoting-tls-key, or PKCS#12); turns remoting TLS on", "akka.remote.dot-netty.tcp.ssl.certificate.path")

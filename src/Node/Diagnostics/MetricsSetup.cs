@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using ActorService.Node.Http;
 
 namespace ActorService.Node.Diagnostics;
 
@@ -62,6 +63,7 @@ internal static class MetricsSetup
         app.Services.GetRequiredService<KeyCleanupMetrics>();
         app.Services.GetRequiredService<PreviousDrainMetrics>();
         app.MapPrometheusScrapingEndpoint("/metrics")
+            .OnManagementListener() // scraped by Prometheus inside the network, never through the load balancer
             .WithName("metrics").WithTags("operations")
             .WithSummary("Prometheus scrape: the node's metrics in the Prometheus text format (docs/observability.md)")
             .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/plain"])); // for the OpenAPI document

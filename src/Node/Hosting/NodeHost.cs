@@ -64,14 +64,20 @@ internal static class NodeHost
         // call CreateLogger on every request: bench/ measured it at 13 % of the node's allocations on reads.)
         // The factory passes everything through; Serilog's levels (and the SIGHUP-reloadable switch) decide.
         builder.Logging.ClearProviders().AddSerilog(logger, dispose: false).SetMinimumLevel(LogLevel.Trace);
-        builder.WebHost.UseUrls(formation.Management
-            ? [$"http://{node.Http.Host}:{node.Http.Port}", formation.ManagementUri.ToString()]
-            : [$"http://{node.Http.Host}:{node.Http.Port}"]);
+        // A request's listener is told by its connection's local port (ListenerPorts): one port number for both would make
+        // every request look like a management one, even if the two addresses differ.
+        if (node.Http.Port == formation.ManagementPort)
+            throw new Config.ConfigurationException($"--http-port and --management-port must differ (both are {node.Http.Port}): the management listener is told apart by its port");
+        // Two listeners (src/Node/Http/Listener.cs): the public port for clients, the management port (always bound, on
+        // the cluster host address) for probes, admin, metrics and bootstrap. Kestrel's MaxConcurrentConnections is
+        // counted per listener, so the public port's 10,000 cannot starve the probes (HttpLimits.ApplyTo says why).
+        builder.WebHost.UseUrls($"http://{node.Http.Host}:{node.Http.Port}", formation.ManagementUri.ToString());
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             limits.ApplyTo(k); // header, body, connection and data-rate limits (actor-service.http.limits)
         });
+        builder.Services.AddSingleton(new ListenerPorts(node.Http.Port, formation.ManagementPort));
         var hocon = config.Hocon;
         // The host must outwait the whole drain: CoordinatedShutdown's phase timeouts are the real budget.
         builder.Services.Configure<HostOptions>(o =>
@@ -122,7 +128,7 @@ internal static class NodeHost
         app.UseRequestLogging();     // first, so it sees every request's final status, refused ones included
         app.UseExceptionHandler();   // problem+json, never a stack trace
         app.UseStatusCodePages(Problems.WriteBareStatusAsync); // problem+json bodies for routing's bare 404/405
-        if (formation.Management) app.UseMiddleware<ManagementEndpoint>(); // the management port answers bootstrap probes only
+        app.UseMiddleware<ListenerRouting>();  // a route on the wrong listener is an unknown route (before anything counts or refuses it)
         // Before anything that does work: a draining node refuses first. Always on, except in bench/run.sh's
         // measurement of its cost (actor-service.http.intake-gate = off).
         if (node.Http.IntakeGate) app.UseMiddleware<IntakeGateMiddleware>();
@@ -135,8 +141,9 @@ internal static class NodeHost
         if (node.AllowTestHooks) app.MapTestHooksApi();
         app.MapMetricsApi();
         app.MapNodeOpenApi();
-        logger.Information("ActorService node {Cluster} starting: http://{Host}:{Port}, remoting {Remoting}, app-version {AppVersion}, environment {Environment}, flags [{Flags}]",
-            node.ClusterName, node.Http.Host, node.Http.Port,
+        if (formation.Management) app.MapBootstrapApi(); // Akka.Management's /bootstrap/seed-nodes (kubernetes discovery)
+        logger.Information("ActorService node {Cluster} starting: http://{Host}:{Port}, management {Management}, remoting {Remoting}, app-version {AppVersion}, environment {Environment}, flags [{Flags}]",
+            node.ClusterName, node.Http.Host, node.Http.Port, formation.ManagementUri,
             $"{hocon.GetString("akka.remote.dot-netty.tcp.hostname")}:{hocon.GetInt("akka.remote.dot-netty.tcp.port")}",
             node.AppVersion, app.Environment.EnvironmentName, string.Join(" ", config.Options.Describe()));
         return app;

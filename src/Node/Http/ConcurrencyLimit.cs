@@ -38,7 +38,7 @@ internal static class ConcurrencyLimit
         });
     }
 
-    private static bool IsExempt(PathString path) => IntakeGateMiddleware.IsProbe(path) || path.StartsWithSegments("/admin");
+    private static bool IsExempt(HttpContext context) => IntakeGateMiddleware.IsProbe(context) || IntakeGateMiddleware.IsAdmin(context);
 
     /// <summary>Right after the intake gate: a draining node refuses before a request can even queue here.</summary>
     public static IApplicationBuilder UseConcurrencyLimit(this IApplicationBuilder app) =>
@@ -52,19 +52,19 @@ internal static class ConcurrencyLimit
 /// same with a partition lookup (a dictionary under a lock, and a closure) per request; with two fixed partitions that
 /// cost 3 % of GET throughput in the benchmark, so the partitioning is this one branch instead.
 /// </summary>
-internal sealed class ExemptingConcurrencyLimiter(ConcurrencyLimiter limiter, Func<PathString, bool> isExempt)
+internal sealed class ExemptingConcurrencyLimiter(ConcurrencyLimiter limiter, Func<HttpContext, bool> isExempt)
     : PartitionedRateLimiter<HttpContext>
 {
     private static readonly RateLimitLease Free = new FreeLease();
 
     public override RateLimiterStatistics? GetStatistics(HttpContext resource) =>
-        isExempt(resource.Request.Path) ? null : limiter.GetStatistics();
+        isExempt(resource) ? null : limiter.GetStatistics();
 
     protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) =>
-        isExempt(resource.Request.Path) ? Free : limiter.AttemptAcquire(permitCount);
+        isExempt(resource) ? Free : limiter.AttemptAcquire(permitCount);
 
     protected override ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken) =>
-        isExempt(resource.Request.Path) ? ValueTask.FromResult(Free) : limiter.AcquireAsync(permitCount, cancellationToken);
+        isExempt(resource) ? ValueTask.FromResult(Free) : limiter.AcquireAsync(permitCount, cancellationToken);
 
     protected override void Dispose(bool disposing)
     {

@@ -64,6 +64,12 @@ internal sealed record HttpLimits(
         k.MinRequestBodyDataRate = new MinDataRate(MinRequestBodyBytesPerSecond, MinDataRateGrace);
         k.MinResponseDataRate = new MinDataRate(MinResponseBytesPerSecond, MinDataRateGrace);
         k.KeepAliveTimeout = KeepAliveTimeout;
+        // Counted per listener, not per server: Kestrel wraps each endpoint it binds in its own ConnectionLimitMiddleware,
+        // which makes its own ResourceCounter.Quota(limit) (dotnet/aspnetcore, src/Servers/Kestrel/Core/src/Internal/
+        // KestrelServerImpl.cs: OnBind -> EnforceConnectionLimit(connectionDelegate, Options.Limits.MaxConcurrentConnections, ...)
+        // -> new ConnectionLimitMiddleware<ConnectionContext>(..., connectionLimit.Value, ...)). So 10,000 idle connections
+        // on the public port fill the public port's quota only; the management listener has a quota of its own
+        // (ManagementListenerSpecs proves it with a real process).
         k.MaxConcurrentConnections = MaxConcurrentConnections;
         // No WebSockets or other upgrades are served; an upgraded connection would escape the request limits.
         k.MaxConcurrentUpgradedConnections = 0;

@@ -15,7 +15,7 @@ internal sealed class IntakeGateMiddleware(RequestDelegate next, IntakeGate gate
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (IsProbe(context.Request.Path))
+        if (IsProbe(context))
         {
             await next(context);
             return;
@@ -40,6 +40,16 @@ internal sealed class IntakeGateMiddleware(RequestDelegate next, IntakeGate gate
 
     internal static bool IsProbe(PathString path) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
+
+    // The exemptions below hold only for a route this listener serves (routing found an endpoint, and ListenerRouting
+    // kept it): a hidden /metrics on the public port, or an unknown /health/x, is refused or limited like any unknown
+    // path, so a drain or an overload never tells a stranger which paths exist.
+
+    /// <summary>A probe or a scrape this listener serves: it passes the gate, the fence and the limiter.</summary>
+    internal static bool IsProbe(HttpContext context) => context.GetEndpoint() is not null && IsProbe(context.Request.Path);
+
+    /// <summary>An /admin route this listener serves: it passes the fence and the limiter (not the gate).</summary>
+    internal static bool IsAdmin(HttpContext context) => context.GetEndpoint() is not null && context.Request.Path.StartsWithSegments("/admin");
 
     private Task Refuse(HttpContext context)
     {

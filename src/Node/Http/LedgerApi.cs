@@ -37,6 +37,7 @@ internal static class LedgerApi
     // The OpenAPI description (docs/api.md is the contract in words). Answers every ledger route can give: refused at the
     // gate or by the limiter, a bad id, the account unavailable, the drain's deadline, a bug.
     private static RouteHandlerBuilder DescribedAsAccountRoute(this RouteHandlerBuilder route) => route
+        .OnPublicListener() // the clients' API: the management listener does not serve it
         .WithTags("ledger")
         .WithPathPattern("id", LedgerRequests.AccountIdOpenApiPattern, "The account: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.")
         .ProducesProblems("invalid-account-id", "draining", "membership-unconfirmed", "overloaded", "drain-deadline", "account-unavailable",

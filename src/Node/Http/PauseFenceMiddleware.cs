@@ -15,7 +15,7 @@ internal sealed class PauseFenceMiddleware(RequestDelegate next, DrainSettings d
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (!PauseFence.Shared.IsFenced || IntakeGateMiddleware.IsProbe(context.Request.Path) || context.Request.Path.StartsWithSegments("/admin")) return next(context);
+        if (!PauseFence.Shared.IsFenced || IntakeGateMiddleware.IsProbe(context) || IntakeGateMiddleware.IsAdmin(context)) return next(context);
         context.Response.Headers.RetryAfter = _retryAfter;
         var problem = Problems.Create(StatusCodes.Status503ServiceUnavailable, "membership-unconfirmed", "Membership not confirmed",
             "This node's process was paused; it serves again once the cluster confirms it is still a member. Nothing was processed; retry, another node will answer.");

@@ -58,7 +58,10 @@ internal static class Problems
         var status = http.Response.StatusCode;
         var problem = status switch
         {
-            404 => Create(404, "route-not-found", "Not found", "No route matches this path. The API serves /accounts/{id}, /accounts/{id}/deposit, /accounts/{id}/withdraw, /health/*, /metrics, /admin/* and /openapi/v1.json (the API's description)."),
+            // Names only what this listener serves: the public port's answer must not tell a stranger that /admin exists.
+            404 => Create(404, "route-not-found", "Not found", http.RequestServices.GetRequiredService<ListenerPorts>().Of(http) == Listener.Management
+                ? "No route matches this path. The management listener serves /health/live, /health/ready, /metrics and /admin/*; the ledger API is on the public port."
+                : "No route matches this path. The API serves /accounts/{id}, /accounts/{id}/deposit, /accounts/{id}/withdraw, /health/live, /health/ready and /openapi/v1.json (the API's description)."),
             405 => Create(405, "method-not-allowed", "Method not allowed", "This path exists but not with this method: writes are POST, reads are GET."),
             _ => Create(status, "http-" + status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), $"The request ended with status {status}."),
         };

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.OpenApi;
+using ActorService.Node.Http;
 
 namespace ActorService.Node.OpenApi;
 
@@ -31,5 +32,5 @@ internal static class NodeOpenApi
         type.IsDefined(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute), inherit: false) &&
         type.Name.Contains("AnonymousType", StringComparison.Ordinal);
 
-    public static IEndpointConventionBuilder MapNodeOpenApi(this IEndpointRouteBuilder app) => app.MapOpenApi(Route);
+    public static IEndpointConventionBuilder MapNodeOpenApi(this IEndpointRouteBuilder app) => app.MapOpenApi(Route).OnPublicListener(); // it documents the public API
 }

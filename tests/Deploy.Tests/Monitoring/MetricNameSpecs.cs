@@ -32,7 +32,7 @@ public sealed class MetricNameSpecs(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, (await node.Http.GetAsync("accounts/names-1")).StatusCode);
         var serving = await Eventually.Get(async () =>
         {
-            var scrape = await PrometheusScrape.From(node.Http);
+            var scrape = await PrometheusScrape.From(node.Management);
             return scrape.Find("actorservice_key_cleanup_last_success_timestamp_seconds").Any() ? scrape : null;
         }, TimeSpan.FromSeconds(20), "the first key cleanup to be published");
 
@@ -45,7 +45,7 @@ public sealed class MetricNameSpecs(ITestOutputHelper output)
         node.Signal(Signals.SIGTERM);
         var draining = await Eventually.Get(async () =>
         {
-            var scrape = await PrometheusScrape.From(node.Http);
+            var scrape = await PrometheusScrape.From(node.Management);
             return scrape.Find("actorservice_shutdown_phase_duration_seconds").Any() ? scrape : null;
         }, TimeSpan.FromSeconds(3), "the drain's phase gauges during the load-balancer delay");
         Assert.Equal(0, draining.Single("actorservice_ready"));

@@ -56,7 +56,7 @@ public sealed class PrometheusOperatorSpecs
                 $"overlay '{o.Name}': PodMonitor selector {string.Join(",", selector)} does not select the node pods ({string.Join(",", podLabels)})");
 
             var endpoint = Assert.Single(monitor.Spec.PodMetricsEndpoints);
-            var metricsPort = DrainBudget.Of(o).Config.GetInt("actor-service.http.port"); // /metrics is served on the HTTP listener
+            var metricsPort = DrainBudget.Of(o).Config.GetInt("akka.management.http.port"); // /metrics is served on the management listener
             Assert.True(o.NamedPort(endpoint.Port!) == metricsPort,
                 $"overlay '{o.Name}': the PodMonitor scrapes port '{endpoint.Port}' ({o.NamedPort(endpoint.Port!)}), but the node serves /metrics on {metricsPort}");
             Assert.Equal("/metrics", endpoint.Path);

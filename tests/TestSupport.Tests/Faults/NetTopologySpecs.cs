@@ -27,7 +27,7 @@ public sealed class NetTopologySpecs
             var storage = new ClusterStorage(await services.NewDatabaseAsync($"netns_{topology.Id}", topology.BridgeAddress), services.RedisAt(topology.BridgeAddress));
             await using var cluster = await LocalCluster.StartAsync("netns", 3, (i, l) => l with { Wrapper = topology.Exec(i), Hocon = NoDowning },
                 within: TimeSpan.FromSeconds(120), storage: storage, hostOf: topology.Address);
-            var servers = Enumerable.Range(0, 3).Select(i => new HaproxyServer(LocalCluster.Name(i), topology.Address(i), cluster.Launch(i).HttpPort)).ToList();
+            var servers = Enumerable.Range(0, 3).Select(i => HaproxyServer.Of(LocalCluster.Name(i), cluster.Launch(i))).ToList();
             await using var haproxy = await HaproxyProcess.StartAsync(HaproxyConfig.NoRetries(Ports.Free(), Ports.Free(), servers), cluster.WorkDir);
             await haproxy.WaitAllUpAsync(TimeSpan.FromSeconds(30));
             using var client = NodeProcess.NewClient(haproxy.FrontendUri, TimeSpan.FromSeconds(10));

@@ -5,7 +5,7 @@ namespace ActorService.TestSupport.Tests.Haproxy;
 /// <summary>The one HAProxy template renders into configurations HAProxy accepts, and a parameter left out is an error.</summary>
 public sealed class HaproxyTemplateSpecs
 {
-    private static readonly HaproxyServer[] Servers = [HaproxyServer.Loopback("node1", 18081), new("node2", "198.18.3.12", 18082)];
+    private static readonly HaproxyServer[] Servers = [HaproxyServer.Loopback("node1", 18081, 18581), new("node2", "198.18.3.12", 18082, 18582)];
 
     [Fact]
     public async Task Should_render_configurations_haproxy_accepts_when_either_preset_is_used()
@@ -24,7 +24,7 @@ public sealed class HaproxyTemplateSpecs
         }
         var retry = HaproxyConfig.RetryConnectFailures(18080, 18090, Servers).Render();
         Assert.Contains("retry-on conn-failure", retry);
-        Assert.Contains("server node2 198.18.3.12:18082 check", retry);
+        Assert.Contains("server node2 198.18.3.12:18082 check port 18582", retry); // checks go to the management port
         Assert.Contains("http-response set-header X-Served-By %[srv_name]", retry);
         Assert.DoesNotContain("{{", retry);
     }

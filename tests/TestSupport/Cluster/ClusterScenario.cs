@@ -36,7 +36,7 @@ public sealed class ClusterScenario : IAsyncDisposable
         HaproxyProcess? proxy = null;
         try
         {
-            var servers = Enumerable.Range(0, size).Select(i => new HaproxyServer(LocalCluster.Name(i), cluster.Launch(i).Host, cluster.Launch(i).HttpPort)).ToList();
+            var servers = Enumerable.Range(0, size).Select(i => HaproxyServer.Of(LocalCluster.Name(i), cluster.Launch(i))).ToList();
             proxy = await HaproxyProcess.StartAsync(haproxy(Ports.Free(), Ports.Free(), servers), cluster.WorkDir);
             await proxy.WaitAllUpAsync(TimeSpan.FromSeconds(30));
             var options = new LoadOptions(proxy.FrontendUri) { Client = client };
