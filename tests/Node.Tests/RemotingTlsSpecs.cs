@@ -79,7 +79,11 @@ public sealed class RemotingTlsSpecs
                 }
             }
             if (stopped)
+            {
                 Assert.Contains(outsider.Lines, l => l.Contains("TLS handshake failed", StringComparison.Ordinal));
+                // It never served: its exit must not read as a clean drain (0) to whatever restarts it.
+                Assert.Equal(1, await outsider.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            }
             Assert.DoesNotContain(outsider.Lines, l => l.Contains("Member Up:", StringComparison.Ordinal));
         }
         // The cluster still works across the TLS link: a write through b is read back through a.

@@ -5,7 +5,10 @@ public static class ExitCodes
 {
     /// <summary>Drained cleanly: every accepted request answered, background work finished, resources closed in order.</summary>
     public const int Clean = 0;
-    /// <summary>The node could not start (a resource could not be opened, a port was taken, an unexpected crash).</summary>
+    /// <summary>
+    /// The node could not start (a resource could not be opened, a port was taken, an unexpected crash), or it stopped by
+    /// itself before it ever joined the cluster, nobody having asked (its remoting TLS handshake refused by the cluster).
+    /// </summary>
     public const int StartupFailed = 1;
     /// <summary>Bad command line or configuration, including drain timings that break a timing rule.</summary>
     public const int BadConfiguration = 2;

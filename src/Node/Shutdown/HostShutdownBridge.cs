@@ -33,6 +33,8 @@ internal sealed class HostShutdownBridge(
     private readonly List<PosixSignalRegistration> _signals = [];
     private volatile string? _signal;
     private bool _started;
+    private volatile bool _memberUp;
+    private bool _endedByItself;
 
     public Task StartingAsync(CancellationToken ct) => Task.CompletedTask;
     public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
@@ -51,6 +53,7 @@ internal sealed class HostShutdownBridge(
         }));
         Cluster.Get(system).RegisterOnMemberUp(() =>
         {
+            _memberUp = true;
             readiness.MarkMemberUp();
             logger.LogInformation("Member Up: {Address} (app-version {AppVersion}); readiness {Ready}",
                 Cluster.Get(system).SelfAddress, settings.AppVersion, readiness.IsReady ? "200" : "503: " + readiness.Reason);
@@ -61,12 +64,19 @@ internal sealed class HostShutdownBridge(
 
     public async Task StoppingAsync(CancellationToken ct)
     {
+        // Nobody asked if the actor system ended (or began ending) by itself before the host was told to stop: Akka.Hosting
+        // then stops the host, and the drain started below would otherwise be recorded as a plain host stop.
+        var shutdown = CoordinatedShutdown.Get(system);
+        _endedByItself = _signal is null && (system.WhenTerminated.IsCompleted || shutdown.ShutdownReason is { } early && !WasAskedToStop(early));
         trigger.DrainStarted(_signal is { } s ? new DrainReasons.Signal(s) : DrainReasons.HostStop.Instance);
         // A node whose actor system ended without draining (it failed to start) has no listener stop to wait for.
         await Task.WhenAny(http.HostMayStop, system.WhenTerminated);
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    private static bool WasAskedToStop(CoordinatedShutdown.Reason? reason) =>
+        reason is DrainReasons.Signal or DrainReasons.HostStop or DrainReasons.AdminDrain;
 
     public async Task StoppedAsync(CancellationToken ct)
     {
@@ -76,6 +86,9 @@ internal sealed class HostShutdownBridge(
             reason is DrainReasons.LedgerMismatch ? ExitCodes.LedgerMismatch
             : !_started ? ExitCodes.StartupFailed
             : reason is CoordinatedShutdown.ClusterDowningReason ? ExitCodes.Downed
+            // Stopped by itself before it ever became a member, nobody having asked (Akka ends an ActorSystem whose
+            // outbound TLS handshake was refused): it never served, so it must not look like a clean drain.
+            : !_memberUp && (_endedByItself || !WasAskedToStop(reason)) ? ExitCodes.StartupFailed
             : draft.Abandoned.Count > 0 || draft.Phases.Any(p => p.TimedOut) ? ExitCodes.DeadlineHit
             : ExitCodes.Clean);
         exitCode.Set(report.ExitCode);
