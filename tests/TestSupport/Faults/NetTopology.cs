@@ -99,8 +99,31 @@ public sealed partial class NetTopology : IAsyncDisposable
     /// <summary>Cuts node <paramref name="i"/> off: its link on the bridge goes down, so it reaches nothing and nothing reaches it.</summary>
     public Task CutAsync(int i) => Ip("link", "set", RootLink(i), "down");
 
-    /// <summary>Brings node <paramref name="i"/>'s link on the bridge up again.</summary>
-    public Task HealAsync(int i) => Ip("link", "set", RootLink(i), "up");
+    /// <summary>
+    /// Brings node <paramref name="i"/>'s link on the bridge up again and returns once the node's namespace reaches the
+    /// root namespace again: a heal is done when the network works, not when the command returned.
+    /// </summary>
+    public async Task HealAsync(int i)
+    {
+        await Ip("link", "set", RootLink(i), "up");
+        // While cut off, both kernels learned that the other side does not answer (FAILED neighbour entries); a
+        // connection tried in the first moment after the heal then fails at once with "No route to host". Seen in CI: a
+        // node restarted right after the heal could not open its database and exited with code 1.
+        await Ip("-n", Namespace(i), "neigh", "flush", "all");
+        await Ip("neigh", "flush", "to", Address(i), "dev", Bridge);
+        await Eventually.True(() => ReachesRootAsync(i), TimeSpan.FromSeconds(15),
+            $"{Namespace(i)} to reach {BridgeAddress} again after the heal", TimeSpan.FromMilliseconds(100));
+    }
+
+    /// <summary>
+    /// A TCP connection from node <paramref name="i"/>'s namespace to a closed port of the bridge address: "Connection
+    /// refused" is the root namespace's kernel answering, so the path works (nothing needs to listen, no ping needed).
+    /// </summary>
+    private async Task<bool> ReachesRootAsync(int i)
+    {
+        var probe = await Command.RunAsync("ip", ["netns", "exec", Namespace(i), "timeout", "2", "bash", "-c", $"exec 3<>/dev/tcp/{BridgeAddress}/9"]);
+        return probe.Ok || probe.Output.Contains("Connection refused", StringComparison.Ordinal);
+    }
 
     /// <summary>
     /// Separates the nodes in <paramref name="side"/> from the others (blackhole routes in each namespace, both ways),
