@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark command: builds Release, runs the chosen scenarios and writes the results table.
 #
-#   bench/run.sh [quick|all|throughput|drain|memory] [--rounds N] [--seconds N]
+#   bench/run.sh [quick|all|throughput|drain|faults|memory] [--rounds N] [--seconds N]
 #
-# "all" (the default, ~20 min) is the set whose table goes into bench/RESULTS.md and the README; the other sets write
+# "all" (the default, ~24 min) is the set whose table goes into bench/RESULTS.md and the README; the other sets write
 # only bench/results-raw/<run>/RESULTS.md. Every process the run starts (nodes, the baseline, HAProxy, wrk) is
 # recorded by PID, and this script's exit trap stops whatever is still running, by PID, however the run ends
 # (PostgreSQL is started and stopped by scripts/test-services.sh). See bench/README.md for the method.

@@ -3,24 +3,26 @@ namespace ActorService.Bench.Infra;
 /// <summary>The command line of <c>bench/run.sh</c>: which scenarios, and how long each measurement lasts.</summary>
 internal sealed record BenchOptions(string Set, int Rounds, int GateRounds, TimeSpan Measure, TimeSpan Warmup, int DrainRuns)
 {
-    public static readonly string[] Sets = ["quick", "all", "throughput", "drain", "memory"];
+    public static readonly string[] Sets = ["quick", "all", "throughput", "drain", "faults", "memory"];
 
     /// <summary>Single scenarios, runnable by name (for development and re-runs).</summary>
     public static readonly string[] Scenarios =
-        ["get", "deposit-sqlite", "deposit-postgres", "mixed", "intake-gate", "drain-single-node", "rolling-restart", "active-entities", "passivation"];
+        ["get", "deposit-sqlite", "deposit-postgres", "mixed", "intake-gate", "drain-single-node", "rolling-restart",
+         "rolling-restart-cpu-quota", "kill-9", "freeze", "active-entities", "passivation"];
 
     public bool HelpRequested { get; private init; }
 
     public static string Usage =>
         """
-        usage: bench/run.sh [quick|all|throughput|drain|memory] [--rounds N] [--seconds N]
+        usage: bench/run.sh [quick|all|throughput|drain|faults|memory] [--rounds N] [--seconds N]
           quick       GET, SQLite deposits (group commit on/off), intake gate, one drain of each kind; short runs (~5 min)
-          all         every scenario (~20 min); the only set that rewrites bench/RESULTS.md and the README table
+          all         every scenario (~24 min); the only set that rewrites bench/RESULTS.md and the README table
           throughput  GET, deposits on SQLite and PostgreSQL, mixed, intake gate
           drain       SIGTERM-to-exit of one node idle and under load, rolling restart of 3 nodes behind HAProxy
+          faults      3 nodes under the ordinary client: rolling restart in 0.6 CPU quotas, kill -9 of the oldest, 8 s SIGSTOP
           memory      RSS per active entity at 100,000 and 1,000,000 accounts, passivation
           NAME        one scenario: get, deposit-sqlite, deposit-postgres, mixed, intake-gate, drain-single-node,
-                      rolling-restart, active-entities, passivation
+                      rolling-restart, rolling-restart-cpu-quota, kill-9, freeze, active-entities, passivation
           --rounds N  A/B rounds per throughput scenario (default 5, quick 3; the intake gate gets 2N+1, at least 11; in quick 2N−1, at least 5)
           --seconds N length of one measured wrk run (default 10; quick 5)
         """;

@@ -12,6 +12,7 @@ internal static class Catalog
         var postgres = new PostgresScenario(bench, throughput);
         var drain = new DrainScenarios(bench, book);
         var memory = new MemoryScenario(bench, book);
+        var faults = new FaultScenarios(bench, book);
         (string, Func<Task>)[] quick =
         [
             ("get", throughput.GetAsync),
@@ -32,6 +33,12 @@ internal static class Catalog
             ("drain-single-node", drain.SingleNodeAsync),
             ("rolling-restart", drain.RollingRestartAsync),
         ];
+        (string, Func<Task>)[] allFaults =
+        [
+            ("rolling-restart-cpu-quota", drain.RollingRestartUnderQuotaAsync),
+            ("kill-9", faults.KillNineAsync),
+            ("freeze", faults.FreezeAsync),
+        ];
         (string, Func<Task>)[] allMemory =
         [
             ("active-entities", memory.ActiveEntitiesAsync),
@@ -43,8 +50,9 @@ internal static class Catalog
             "throughput" => allThroughput,
             "drain" => allDrain,
             "memory" => allMemory,
-            "all" => [.. allThroughput, .. allDrain, .. allMemory],
-            var one => [.. allThroughput.Concat(allDrain).Concat(allMemory).Where(s => s.Item1 == one)],
+            "faults" => allFaults,
+            "all" => [.. allThroughput, .. allDrain, .. allFaults, .. allMemory],
+            var one => [.. allThroughput.Concat(allDrain).Concat(allFaults).Concat(allMemory).Where(s => s.Item1 == one)],
         };
     }
 }

@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using ActorService.Actors.Accounts;
-using ActorService.TestSupport;
 
-namespace ActorService.Cluster.Tests;
+namespace ActorService.TestSupport;
 
 /// <summary>
 /// One account per shard (found with the node's own shard extractor), read over and over through the surviving nodes
