@@ -12,7 +12,7 @@ namespace ActorService.Cluster.Tests;
 /// </summary>
 public sealed class KillNineSpecs
 {
-    /// <summary>Issue 17's target is 5 s; with the coordinator on the killed node it is not met here (docs/cluster.md).</summary>
+    /// <summary>Issue 17's target is 5 s; with the coordinator on the killed node it is not met reliably here (4.62–5.33 s in six runs of 3 December; docs/cluster.md says what bounds it).</summary>
     private static readonly TimeSpan RecoveryLimit = TimeSpan.FromSeconds(8);
     /// <summary>Issue 17's target: ≤ 20 failed, only requests inside the killed process. The bound is what held here (docs/cluster.md).</summary>
     private const int FailedBound = 20;
