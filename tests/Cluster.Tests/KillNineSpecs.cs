@@ -69,6 +69,7 @@ public sealed class KillNineSpecs
             $"removed after {LogTimeline.Format(LogTimeline.SecondsUntil(survivors, killWall, "Leader is removing unreachable node"))}",
             $"latency of requests started during the event (kill → all shards serving + 1 s): {duringEvent.Count} requests, p50 {LoadReport.Ms(duringEvent.P50)}, p99 {LoadReport.Ms(duringEvent.P99)}, max {LoadReport.Ms(duringEvent.Max)}",
             $"slowest single attempt {LoadReport.Ms(slowestAttempt)}, {timedOut} attempts waited past the client's 2 s; node1 back (restart to ready) at {Secs(backAt - killAt)} after the kill",
+            report.ColdStart("node1", backAt),
             $"ledger: {audit}",
             $"client: {s.Load.Options.Client}",
             .. report.Events(s.Load.Marks),

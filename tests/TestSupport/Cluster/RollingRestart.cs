@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace ActorService.TestSupport;
 
 /// <summary>One node's turn in a rolling restart: how it left and how long it took to serve again.</summary>
+/// <param name="ReadyAt">When the restarted node reported ready, on the load's clock (its cold start is measured from there).</param>
 public sealed record RollingStep(int Slot, string Name, int ExitCode, TimeSpan SigtermToExit, TimeSpan RestartToReady, TimeSpan RestartToInService,
-    NodeLaunch Exited)
+    NodeLaunch Exited, TimeSpan ReadyAt)
 {
     public override string ToString() =>
         $"{Name}: SIGTERM to exit {LoadReport.Ms(SigtermToExit)} (exit code {ExitCode}), restart to ready {LoadReport.Ms(RestartToReady)}, " +
@@ -41,10 +42,11 @@ public static class RollingRestart
             var slot = i;
             await s.Cluster.RestartAsync(i, change is null ? null : l => change(slot, l));
             var ready = start.Elapsed;
+            var readyAt = s.Load.Now;
             await s.Haproxy.WaitServerStateAsync(name, "UP", TimeSpan.FromSeconds(30));
             await s.Cluster.WaitMembersUpAsync(s.Cluster.Size, TimeSpan.FromSeconds(60));
             s.Load.Mark($"{name} back");
-            steps.Add(new RollingStep(i, name, code, shutdown, ready, start.Elapsed, node.Launch));
+            steps.Add(new RollingStep(i, name, code, shutdown, ready, start.Elapsed, node.Launch, readyAt));
         }
         return steps;
     }

@@ -111,6 +111,32 @@ public sealed class LoadReport(IEnumerable<RequestRecord> records)
         return events;
     }
 
+    /// <summary>How long after a node reported ready <see cref="ColdStart"/> looks: issue 17's cold-start window.</summary>
+    public static readonly TimeSpan ColdStartWindow = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A node's cold start (issue 17: p99 ≤ 250 ms over the first 5 s after it reports ready): the requests due in the
+    /// window after <paramref name="readyAt"/>, all of them and those <paramref name="node"/> answered (<c>X-Served-By</c>
+    /// of the final attempt). The second is the node's own signal: in a rolling restart the next node's drain begins
+    /// right after this one is back, so the first also carries that node's hand-off.
+    /// </summary>
+    public string ColdStart(string node, TimeSpan readyAt, TimeSpan? window = null)
+    {
+        var span = window ?? ColdStartWindow;
+        var due = Records.Where(r => r.Start >= readyAt && r.Start < readyAt + span).ToList();
+        var byNode = due.Where(r => r.Final.Node == node).ToList();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{node} cold start (the {span.TotalSeconds:0} s after it reported ready at {readyAt.TotalSeconds:0.0} s): all {Line(due)}; served by {node} {Line(byNode)}");
+
+        static string Line(List<RequestRecord> requests)
+        {
+            var (count, _, p99, max) = Figures(requests);
+            var neverSent = requests.Count - count;
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{requests.Count} requests, {requests.Count(r => !r.Ok)} failed{(neverSent > 0 ? $" ({neverSent} never sent)" : "")}, p99 {Ms(p99)}, max {Ms(max)}");
+        }
+    }
+
     public string Summary()
     {
         var all = Latency(TimeSpan.Zero, TimeSpan.MaxValue);
