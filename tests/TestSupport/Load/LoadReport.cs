@@ -120,13 +120,16 @@ public sealed class LoadReport(IEnumerable<RequestRecord> records)
     /// of the final attempt). The second is the node's own signal: in a rolling restart the next node's drain begins
     /// right after this one is back, so the first also carries that node's hand-off.
     /// </summary>
-    public string ColdStart(string node, TimeSpan readyAt, TimeSpan? window = null)
+    /// <param name="until">An earlier end of the window, with what happens then (the next node's hand-off in a rolling restart).</param>
+    public string ColdStart(string node, TimeSpan readyAt, (TimeSpan At, string What)? until = null)
     {
-        var span = window ?? ColdStartWindow;
-        var due = Records.Where(r => r.Start >= readyAt && r.Start < readyAt + span).ToList();
+        var end = until is { } u && u.At < readyAt + ColdStartWindow ? u.At : readyAt + ColdStartWindow;
+        var due = Records.Where(r => r.Start >= readyAt && r.Start < end).ToList();
         var byNode = due.Where(r => r.Final.Node == node).ToList();
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{node} cold start (the {span.TotalSeconds:0} s after it reported ready at {readyAt.TotalSeconds:0.0} s): all {Line(due)}; served by {node} {Line(byNode)}");
+        var window = end == readyAt + ColdStartWindow
+            ? $"the {ColdStartWindow.TotalSeconds:0} s after it reported ready at {readyAt.TotalSeconds:0.0} s"
+            : $"the {(end - readyAt).TotalSeconds:0.0} s from ready at {readyAt.TotalSeconds:0.0} s to {until!.Value.What}";
+        return string.Create(CultureInfo.InvariantCulture, $"{node} cold start ({window}): all {Line(due)}; served by {node} {Line(byNode)}");
 
         static string Line(List<RequestRecord> requests)
         {
