@@ -87,8 +87,10 @@ internal sealed class WarmUp(
         }
         catch (Exception e)
         {
-            logger.LogWarning("Warm-up did not finish within {Deadline} ({WarmUpMs:0} ms; done: {Steps}; {Error}); reporting ready anyway",
-                settings.Deadline, took.Elapsed.TotalMilliseconds, steps.Count == 0 ? "nothing" : string.Join("; ", steps), e.GetBaseException().Message);
+            // Either way the node serves: a warm-up that cannot finish must not keep it out of service.
+            var why = deadline.IsCancellationRequested ? $"did not finish within {settings.Deadline}" : "failed";
+            logger.LogWarning("Warm-up {Why} ({WarmUpMs:0} ms; done: {Steps}; {Error}); reporting ready anyway",
+                why, took.Elapsed.TotalMilliseconds, steps.Count == 0 ? "nothing" : string.Join("; ", steps), e.GetBaseException().Message);
         }
         finally
         {
