@@ -56,6 +56,7 @@ public sealed class CpuQuotaRollingRestartSpecs
                 string.Create(CultureInfo.InvariantCulture, $"steady state before the roll: {steady.Count} requests, p50 {LoadReport.Ms(steady.P50)}, p99 {LoadReport.Ms(steady.P99)}, max {LoadReport.Ms(steady.Max)}"),
                 string.Create(CultureInfo.InvariantCulture, $"rolling restart took {(rollEnd - steadyEnd).TotalSeconds:0.0} s; during it {duringRoll.Count} requests, {failedInRoll} failed, p50 {LoadReport.Ms(duringRoll.P50)}, p99 {LoadReport.Ms(duringRoll.P99)}, max {LoadReport.Ms(duringRoll.Max)}"),
                 .. steps.Select(step => step.ToString()),
+                .. RollingRestart.ColdStarts(steps, report, TimeSpan.FromSeconds(2)), // ClusterScenario.LbDelay
                 .. quotas.Select((q, i) => { var (periods, throttled, time) = q.Stat(); return $"{LocalCluster.Name(i)} quota {q}: throttled in {throttled} of {periods} periods, {LoadReport.Ms(time)} in all"; }),
                 $"client: {s.Load.Options.Client}",
                 .. report.Events(s.Load.Marks),

@@ -39,6 +39,7 @@ public sealed class KillNineSpecs
         await victim.WaitForExitAsync(TimeSpan.FromSeconds(10));
         var goneAt = await gone; // the kernel tears a killed process down in some milliseconds; requests it had received until then die with it
 
+        var restartedAt = s.Load.Now;
         await s.Cluster.RestartAsync(0);
         var backAt = s.Load.Mark("node1 restarted and ready");
         await s.Haproxy.WaitServerStateAsync("node1", "UP", TimeSpan.FromSeconds(30));
@@ -68,7 +69,8 @@ public sealed class KillNineSpecs
             $"downed by SBR after {LogTimeline.Format(LogTimeline.SecondsUntil(survivors, killWall, "SBR took decision"))}, " +
             $"removed after {LogTimeline.Format(LogTimeline.SecondsUntil(survivors, killWall, "Leader is removing unreachable node"))}",
             $"latency of requests started during the event (kill → all shards serving + 1 s): {duringEvent.Count} requests, p50 {LoadReport.Ms(duringEvent.P50)}, p99 {LoadReport.Ms(duringEvent.P99)}, max {LoadReport.Ms(duringEvent.Max)}",
-            $"slowest single attempt {LoadReport.Ms(slowestAttempt)}, {timedOut} attempts waited past the client's 2 s; node1 back (restart to ready) at {Secs(backAt - killAt)} after the kill",
+            $"slowest single attempt {LoadReport.Ms(slowestAttempt)}, {timedOut} attempts waited past the client's 2 s; node1 back (restart to ready {LoadReport.Ms(backAt - restartedAt)}) at {Secs(backAt - killAt)} after the kill",
+            report.ColdStart("node1", backAt),
             $"ledger: {audit}",
             $"client: {s.Load.Options.Client}",
             .. report.Events(s.Load.Marks),

@@ -45,6 +45,7 @@ public sealed class RollingRestartSpecs
             report.Summary(),
             string.Create(CultureInfo.InvariantCulture, $"rolling restart took {(rollEnd - rollStart).TotalSeconds:0.0} s; requests started during it: {duringRoll.Count}, failed {failedInRoll}, p50 {LoadReport.Ms(duringRoll.P50)}, p99 {LoadReport.Ms(duringRoll.P99)}, max {LoadReport.Ms(duringRoll.Max)}"),
             .. steps.Select(step => step.ToString()),
+            .. RollingRestart.ColdStarts(steps, report, TimeSpan.FromSeconds(2)), // ClusterScenario.LbDelay
             $"ledger: {audit}",
             $"client: {s.Load.Options.Client}",
             .. report.Events(s.Load.Marks),

@@ -11,6 +11,7 @@ public sealed class ReadinessStateSpecs
     {
         var readiness = new ReadinessState();
         readiness.MarkResourcesOpen();
+        readiness.MarkWarmedUp();
         Assert.Equal(0, readiness.Changes); // not ready before and after: not a flip
         readiness.MarkMemberUp();
         Assert.True(readiness.IsReady);
@@ -25,5 +26,18 @@ public sealed class ReadinessStateSpecs
         readiness.MarkMemberGone();
         Assert.Equal(4, readiness.Changes); // draining flipped it once; losing the member while draining changes nothing
         Assert.False(readiness.IsReady);
+    }
+
+    [Fact]
+    public void Should_say_warming_up_and_stay_not_ready_when_joined_with_resources_open_until_the_warm_up_ran()
+    {
+        var readiness = new ReadinessState();
+        readiness.MarkResourcesOpen();
+        readiness.MarkMemberUp();
+        Assert.False(readiness.IsReady);
+        Assert.Equal("warming up", readiness.Reason);
+        readiness.MarkWarmedUp();
+        Assert.True(readiness.IsReady);
+        Assert.Equal(1, readiness.Changes);
     }
 }

@@ -129,16 +129,17 @@ internal sealed class DrainScenarios(BenchContext bench, ResultBook book)
         await s.LoadCompletes(RollLoadRate * 5, "load on the rolled cluster");
         await s.Load.StopAsync();
 
+        var all = new LoadReport(s.Load.Scheduled);
         var drains = new List<Drain>();
         foreach (var step in steps)
         {
             var drain = await ReadDrainAsync(step.Name, step.SigtermToExit, step.ExitCode, step.Exited.ReportPath!, ClusterLbDelay);
             drains.Add(drain);
             book.Detail(title, $"{step}; {Describe(drain)}");
+            book.Detail(title, all.ColdStart(step.Name, step.ReadyAt));
         }
         var steady = new LoadReport(s.Load.Scheduled.Where(r => r.Start >= steadyFrom && r.Start < rollFrom));
         var roll = new LoadReport(s.Load.Scheduled.Where(r => r.Start >= rollFrom && r.Start < rollTo));
-        var all = new LoadReport(s.Load.Scheduled);
         book.Detail(title, $"client: {s.Load.Options.Client}, {RollLoadRate} req/s open loop, 50 % deposits");
         book.Detail(title, $"steady {(rollFrom - steadyFrom).TotalSeconds:0} s: {Causes(steady)}; {Latency(steady)}");
         book.Detail(title, $"roll {(rollTo - rollFrom).TotalSeconds:0} s: {Causes(roll)}; {Latency(roll)}");

@@ -31,6 +31,8 @@ internal sealed record NodeConfiguration(
         Admin.AdminTokenPolicy.Check(node.AdminToken);
         if (node.LogFormat.ToLowerInvariant() is not ("text" or "json"))
             throw new ConfigurationException($"actor-service.logging.format (--log-format) must be text or json, not '{node.LogFormat}'");
+        if (node.WarmUp.Deadline <= TimeSpan.Zero || node.WarmUp.Concurrency < 1 || node.WarmUp.StoreReads < 0)
+            throw new ConfigurationException($"actor-service.warm-up needs deadline > 0, concurrency >= 1 and store-reads >= 0 (got {node.WarmUp})");
         return new NodeConfiguration(
             options,
             hocon,
@@ -45,6 +47,6 @@ internal sealed record NodeConfiguration(
     /// <summary>Registers the configuration and each of its settings.</summary>
     public IServiceCollection AddTo(IServiceCollection services) => services
         .AddSingleton(this).AddSingleton(Options)
-        .AddSingleton(Node).AddSingleton(Node.Http).AddSingleton(Node.Drain)
+        .AddSingleton(Node).AddSingleton(Node.Http).AddSingleton(Node.Drain).AddSingleton(Node.WarmUp)
         .AddSingleton(Ledger).AddSingleton(Limits).AddSingleton(Formation).AddSingleton(Timings);
 }

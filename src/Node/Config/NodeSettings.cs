@@ -26,6 +26,12 @@ internal sealed record DrainSettings(
     TimeSpan PhaseMargin,
     string ReportPath);
 
+/// <summary>
+/// <c>actor-service.warm-up</c>: what a node does between joining and reporting ready (Hosting/WarmUp.cs).
+/// <paramref name="Deadline"/> bounds the whole warm-up.
+/// </summary>
+internal sealed record WarmUpSettings(bool Enabled, TimeSpan Deadline, int Concurrency, int StoreReads);
+
 /// <summary>The host's slice of <c>actor-service { }</c>, read from the same HOCON the ActorSystem gets.</summary>
 internal sealed record NodeSettings(
     string ClusterName,
@@ -35,7 +41,8 @@ internal sealed record NodeSettings(
     string AdminToken,
     string LogLevel,
     string LogFormat,
-    bool AllowTestHooks)
+    bool AllowTestHooks,
+    WarmUpSettings WarmUp)
 {
     public static NodeSettings From(Akka.Configuration.Config root)
     {
@@ -68,6 +75,11 @@ internal sealed record NodeSettings(
             AdminToken: s.GetString("admin.token", ""),
             LogLevel: s.GetString("logging.level"),
             LogFormat: s.GetString("logging.format"),
-            AllowTestHooks: s.GetBoolean("testing.allow-test-hooks"));
+            AllowTestHooks: s.GetBoolean("testing.allow-test-hooks"),
+            WarmUp: new WarmUpSettings(
+                s.GetBoolean("warm-up.enabled"),
+                s.GetTimeSpan("warm-up.deadline"),
+                s.GetInt("warm-up.concurrency"),
+                s.GetInt("warm-up.store-reads")));
     }
 }

@@ -23,8 +23,8 @@ internal static class HealthApi
         app.MapHealthChecks("/health/live", Options("live"))    // 200 while the process can serve at all
             .WithName("live").WithSummary("Liveness: 200 while the process can serve at all")
             .DescribedAsProbe(StatusCodes.Status200OK).OnBothListeners();
-        app.MapHealthChecks("/health/ready", Options("ready"))  // 200 when Up, resources open and not draining; else 503
-            .WithName("ready").WithSummary("Readiness: 200 when joined, resources open and not draining; 503 from the first moment of a drain")
+        app.MapHealthChecks("/health/ready", Options("ready"))  // 200 when Up, resources open, warmed up and not draining; else 503
+            .WithName("ready").WithSummary("Readiness: 200 when joined, resources open, warmed up and not draining; 503 from the first moment of a drain")
             .DescribedAsProbe(StatusCodes.Status200OK, StatusCodes.Status503ServiceUnavailable).OnBothListeners();
         return app;
     }

@@ -119,6 +119,8 @@ internal static class NodeHost
                 .WithActors((_, _) => sp.GetRequiredService<ClusterHealth>()) // watches membership from the start
                 .WithPauseFence(hocon.GetTimeSpan("actor-service.cluster.pause-fence.after"), hocon.GetTimeSpan("actor-service.cluster.pause-fence.confirm-within"));
         });
+        // After Akka: it waits for member Up and the listener, then holds readiness at 503 "warming up" while it runs.
+        s.AddHostedService<WarmUp>();
         s.AddHostedService<KeyCleanup>();
         s.AddHostedService(sp => sp.GetRequiredService<ShardStats>());
 

@@ -111,6 +111,35 @@ public sealed class LoadReport(IEnumerable<RequestRecord> records)
         return events;
     }
 
+    /// <summary>How long after a node reported ready <see cref="ColdStart"/> looks: issue 17's cold-start window.</summary>
+    public static readonly TimeSpan ColdStartWindow = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A node's cold start (issue 17: p99 ≤ 250 ms over the first 5 s after it reports ready): the requests due in the
+    /// window after <paramref name="readyAt"/>, all of them and those <paramref name="node"/> answered (<c>X-Served-By</c>
+    /// of the final attempt). The second is the node's own signal: in a rolling restart the next node's drain begins
+    /// right after this one is back, so the first also carries that node's hand-off.
+    /// </summary>
+    /// <param name="until">An earlier end of the window, with what happens then (the next node's hand-off in a rolling restart).</param>
+    public string ColdStart(string node, TimeSpan readyAt, (TimeSpan At, string What)? until = null)
+    {
+        var end = until is { } u && u.At < readyAt + ColdStartWindow ? u.At : readyAt + ColdStartWindow;
+        var due = Records.Where(r => r.Start >= readyAt && r.Start < end).ToList();
+        var byNode = due.Where(r => r.Final.Node == node).ToList();
+        var window = end == readyAt + ColdStartWindow
+            ? $"the {ColdStartWindow.TotalSeconds:0} s after it reported ready at {readyAt.TotalSeconds:0.0} s"
+            : $"the {(end - readyAt).TotalSeconds:0.0} s from ready at {readyAt.TotalSeconds:0.0} s to {until!.Value.What}";
+        return string.Create(CultureInfo.InvariantCulture, $"{node} cold start ({window}): all {Line(due)}; served by {node} {Line(byNode)}");
+
+        static string Line(List<RequestRecord> requests)
+        {
+            var (count, _, p99, max) = Figures(requests);
+            var neverSent = requests.Count - count;
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{requests.Count} requests, {requests.Count(r => !r.Ok)} failed{(neverSent > 0 ? $" ({neverSent} never sent)" : "")}, p99 {Ms(p99)}, max {Ms(max)}");
+        }
+    }
+
     public string Summary()
     {
         var all = Latency(TimeSpan.Zero, TimeSpan.MaxValue);
