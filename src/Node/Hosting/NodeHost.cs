@@ -120,6 +120,7 @@ internal static class NodeHost
                 .WithPauseFence(hocon.GetTimeSpan("actor-service.cluster.pause-fence.after"), hocon.GetTimeSpan("actor-service.cluster.pause-fence.confirm-within"));
         });
         // After Akka: it waits for member Up and the listener, then holds readiness at 503 "warming up" while it runs.
+        s.AddSingleton<WarmUpTraffic>();
         s.AddHostedService<WarmUp>();
         s.AddHostedService<KeyCleanup>();
         s.AddHostedService(sp => sp.GetRequiredService<ShardStats>());
@@ -128,6 +129,7 @@ internal static class NodeHost
         // The drain's timing rules (docs/drain.md): timings that do not nest stop the node here, before anything starts (exit code 2).
         DrainTimingRules.Enforce(hocon, app.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
         app.UseRequestLogging();     // first, so it sees every request's final status, refused ones included
+        app.Services.GetRequiredService<WarmUpTraffic>().Exclude(app); // the node's own warm-up requests are not client traffic
         app.UseExceptionHandler();   // problem+json, never a stack trace
         app.UseStatusCodePages(Problems.WriteBareStatusAsync); // problem+json bodies for routing's bare 404/405
         app.UseMiddleware<ListenerRouting>();  // a route on the wrong listener is an unknown route (before anything counts or refuses it)

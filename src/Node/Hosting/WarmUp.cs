@@ -33,7 +33,8 @@ namespace ActorService.Node.Hosting;
 /// deposits with an invalid amount (body read and validated, refused with 400 before any command is sent).</item>
 /// </list>
 /// Only reads, of accounts named <c>__warm-up-…</c> that nothing writes: nothing reaches the ledger (if a client did
-/// name an account so, it is only read). Bounded by <c>deadline</c>: past it, or on any failure, the node logs a
+/// name an account so, it is only read), and none of it is counted as client traffic in the request metrics
+/// (<see cref="WarmUpTraffic"/>). Bounded by <c>deadline</c>: past it, or on any failure, the node logs a
 /// warning and reports ready anyway; a warm-up never keeps a node out of service.
 /// </summary>
 internal sealed class WarmUp(
@@ -43,6 +44,7 @@ internal sealed class WarmUp(
     WarmUpSettings settings,
     HttpSettings http,
     LedgerSettings ledger,
+    WarmUpTraffic traffic,
     IOptions<JsonOptions> json,
     IHostApplicationLifetime lifetime,
     ILogger<WarmUp> logger) : IHostedService
@@ -131,6 +133,7 @@ internal sealed class WarmUp(
     private async Task<string> HttpRequestsAsync(CancellationToken ct)
     {
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = settings.Concurrency }) { BaseAddress = PublicListener() };
+        client.DefaultRequestHeaders.Add(WarmUpTraffic.Header, traffic.Token); // not counted as client requests
         var statuses = new Dictionary<int, int>();
         void Count(HttpStatusCode status)
         {
@@ -174,6 +177,12 @@ internal sealed class WarmUp(
     /// </summary>
     private async Task<HashSet<string>> AllocatedShardsAsync(CancellationToken ct)
     {
+        // Right after joining, this node's region may not have registered with the coordinator yet; until it has, it
+        // answers every query about the cluster's shards with an empty set. Its registration is what GetCurrentRegions
+        // shows (a registered region is among the regions it lists): ask again every 100 ms, within the deadline.
+        var region = registry.Get<AccountRegion>();
+        while ((await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, StoreReadTimeout, ct)).Regions.Count == 0)
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
         var stats = await registry.Get<AccountRegion>().Ask<ClusterShardingStats>(new GetClusterShardingStats(StoreReadTimeout), StoreReadTimeout, ct);
         return stats.Regions.Values.SelectMany(r => r.Stats.Keys).ToHashSet(StringComparer.Ordinal);
     }
