@@ -143,4 +143,18 @@ public sealed class AccountFreshnessSpecs : Akka.Hosting.TestKit.TestKit
         account.Tell(new GetBalance("f5", null));
         Assert.Equal(new Balance("f5", 15, 2), await ExpectMsgAsync<Balance>());
     }
+
+    [Fact]
+    public async Task Should_read_from_the_database_and_not_from_memory_when_a_member_was_just_downed()
+    {
+        var signal = new ReachabilitySignal();
+        var account = Account("f6", signal: signal);
+        account.Tell(Deposit("f6", 10, "k"));
+        Assert.Equal(new WriteAccepted("f6", 10, 1, Applied: true), await ExpectMsgAsync<WriteAccepted>());
+        await Commit("f6", 5, "downed", 1, 15); // the downed node, not yet stopped, still committed a write
+
+        signal.ReportDowned(recentlyDowned: true);
+        account.Tell(new GetBalance("f6", null));
+        Assert.Equal(new Balance("f6", 15, 2), await ExpectMsgAsync<Balance>());
+    }
 }

@@ -19,6 +19,7 @@ public sealed class ReachabilitySignalSpecs : IAsyncLifetime
         akka.cluster.run-coordinated-shutdown-when-down = off
         akka.coordinated-shutdown.run-by-actor-system-terminate = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        actor-service.cluster.verify-reads-after-downing = 3s
         """;
 
     private readonly ActorSystem _node = ActorSystem.Create("reach", ConfigurationFactory.ParseString(Hocon));
@@ -48,7 +49,11 @@ public sealed class ReachabilitySignalSpecs : IAsyncLifetime
         await _other.Terminate(); // gone without leaving: a crash or a partition, as far as the other node can tell
         await Eventually.True(() => signal.AnyUnreachable, TimeSpan.FromSeconds(20), $"{address} to be seen unreachable");
 
+        Assert.False(signal.RecentlyDowned, "nobody was downed yet");
         Akka.Cluster.Cluster.Get(_node).Down(address);
         await Eventually.True(() => !signal.AnyUnreachable, TimeSpan.FromSeconds(20), $"{address} to be removed");
+        // The downed side may still commit before it stops itself: reads keep going to the database for a while.
+        Assert.True(signal.RecentlyDowned && signal.ReadsNeedTheDatabase, "reads must go to the database right after a downing");
+        await Eventually.True(() => !signal.ReadsNeedTheDatabase, TimeSpan.FromSeconds(20), "verify-reads-after-downing (3 s) to pass");
     }
 }

@@ -363,10 +363,11 @@ public sealed class AccountActor : UntypedActor, IWithStash
         or LedgerDbReplies.AccountLoaded or SnapshotCacheReplies.Lookup or TimedOut or DelayElapsed or IdleSender.Release;
 
     /// <summary>
-    /// Reads go to the database while the state is only a cached basis, and while any cluster member is unreachable:
-    /// then another activation of this account may exist elsewhere (this node may be the one cut off or frozen).
+    /// Reads go to the database while the state is only a cached basis, while any cluster member is unreachable (then
+    /// another activation of this account may exist elsewhere: this node may be the one cut off or frozen), and for a
+    /// while after a member was downed (it may still commit before it stops; <see cref="ReachabilitySignal.RecentlyDowned"/>).
     /// </summary>
-    private bool MustVerifyReads => !_verified || _env.Reachability.AnyUnreachable;
+    private bool MustVerifyReads => !_verified || _env.Reachability.ReadsNeedTheDatabase;
 
     private void AnswerReaders(IAccountReply reply)
     {

@@ -12,7 +12,7 @@ namespace ActorService.Actors.Accounts;
 /// </summary>
 public sealed class ReachabilitySignal : IExtension
 {
-    private volatile bool _anyUnreachable;
+    private volatile bool _anyUnreachable, _recentlyDowned;
 
     /// <summary>
     /// True while at least one member is unreachable from this node's point of view, and while the node is fenced after
@@ -20,8 +20,22 @@ public sealed class ReachabilitySignal : IExtension
     /// </summary>
     public bool AnyUnreachable => _anyUnreachable || PauseFence.Shared.IsFenced;
 
+    /// <summary>
+    /// True for <c>actor-service.cluster.verify-reads-after-downing</c> after a member was downed and removed. The other
+    /// side does not stop with that removal: it downs itself up to a resolver tick later and then drains its in-flight
+    /// requests, and a write it commits meanwhile is newer than what an entity activated here after the removal loaded
+    /// (a partition spec saw an entity answer version 1 for 10 s after the removed node had committed version 2).
+    /// </summary>
+    public bool RecentlyDowned => _recentlyDowned;
+
+    /// <summary>Entities answer reads only from state the database confirmed after the read arrived: another activation may exist or have just written.</summary>
+    public bool ReadsNeedTheDatabase => AnyUnreachable || _recentlyDowned;
+
     /// <summary>Sets the flag (the watcher; specs).</summary>
     public void Report(bool anyUnreachable) => _anyUnreachable = anyUnreachable;
+
+    /// <summary>Sets the downed flag (the watcher; specs).</summary>
+    public void ReportDowned(bool recentlyDowned) => _recentlyDowned = recentlyDowned;
 
     /// <summary>The node's signal; the first call starts its watcher (a cluster provider is required).</summary>
     public static ReachabilitySignal For(ActorSystem system) => system.WithExtension<ReachabilitySignal, ReachabilitySignalProvider>();
@@ -38,7 +52,9 @@ public sealed class ReachabilitySignal : IExtension
         private static readonly TimeSpan DroppedFor = TimeSpan.FromSeconds(5);
         private readonly HashSet<UniqueAddress> _unreachable = [];
         private readonly HashSet<Address> _dropped = [];
+        private readonly HashSet<UniqueAddress> _downed = [];
         private sealed record Expire(Address Address);
+        private sealed record ExpireDowned(UniqueAddress Member);
 
         public ITimerScheduler Timers { get; set; } = null!;
 
@@ -47,7 +63,17 @@ public sealed class ReachabilitySignal : IExtension
             var cluster = Cluster.Get(Context.System);
             Receive<ClusterEvent.UnreachableMember>(m => Update(signal, () => _unreachable.Add(m.Member.UniqueAddress)));
             Receive<ClusterEvent.ReachableMember>(m => Update(signal, () => _unreachable.Remove(m.Member.UniqueAddress) | _dropped.Remove(m.Member.Address)));
-            Receive<ClusterEvent.MemberRemoved>(m => Update(signal, () => _unreachable.Remove(m.Member.UniqueAddress) | _dropped.Remove(m.Member.Address)));
+            var verifyAfterDowning = Context.System.Settings.Config.GetTimeSpan("actor-service.cluster.verify-reads-after-downing", TimeSpan.FromSeconds(20));
+            Receive<ClusterEvent.MemberRemoved>(m => Update(signal, () =>
+            {
+                if (m.PreviousStatus == MemberStatus.Down && verifyAfterDowning > TimeSpan.Zero)
+                {
+                    _downed.Add(m.Member.UniqueAddress);
+                    Timers.StartSingleTimer(m.Member.UniqueAddress, new ExpireDowned(m.Member.UniqueAddress), verifyAfterDowning);
+                }
+                return _unreachable.Remove(m.Member.UniqueAddress) | _dropped.Remove(m.Member.Address);
+            }));
+            Receive<ExpireDowned>(e => Update(signal, () => _downed.Remove(e.Member)));
             Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
             Receive<DisassociatedEvent>(e => Update(signal, () =>
             {
@@ -64,6 +90,7 @@ public sealed class ReachabilitySignal : IExtension
         {
             change();
             signal.Report(_unreachable.Count > 0 || _dropped.Count > 0);
+            signal.ReportDowned(_downed.Count > 0);
         }
 
         protected override void PreStart()
