@@ -12,16 +12,15 @@ namespace ActorService.Cluster.Tests;
 public sealed class RollingRestartSpecs
 {
     /// <summary>
-    /// Issue 17's target is 0 failed. Met in every clean-clone run since the shard coordinator's writes need a majority
-    /// instead of every node (hocon.conf, coordinator-state; docs/cluster.md): before, a leaving member held every shard
-    /// allocation for 5 s, and 5 to 446 of ~6,000 requests in the roll timed out (446 was 8.02 %, just over this bound).
-    /// The bound stays as the limit past which the roll is broken whatever the cause; the coordinator-stall assertion
-    /// below fails on that cause at any count.
+    /// Issue 17's targets, asserted as they are: 0 failed and p99 ≤ 500 ms among the requests started during the roll.
+    /// Before the coordinator moved a draining node's shards a few at a time (src/Actors/Accounts/Placement), p99 in the
+    /// roll was 538-1,009 ms in every clean-clone run (the second after each hand-off) and this spec could only bound
+    /// the failed share (8 %).
     /// </summary>
-    private const double FailedShareBound = 0.08;
+    private static readonly TimeSpan P99Target = TimeSpan.FromMilliseconds(500);
 
     [Fact]
-    public async Task Should_answer_nearly_every_request_and_keep_every_deposit_exactly_once_when_each_node_is_restarted_in_turn()
+    public async Task Should_answer_every_request_within_the_clients_patience_and_keep_every_deposit_exactly_once_when_each_node_is_restarted_in_turn()
     {
         await using var s = await ClusterScenario.StartAsync("roll", HaproxyConfig.NoRetries, ClientModel.Ordinary);
         s.Load.Start();
@@ -46,6 +45,7 @@ public sealed class RollingRestartSpecs
             string.Create(CultureInfo.InvariantCulture, $"rolling restart took {(rollEnd - rollStart).TotalSeconds:0.0} s; requests started during it: {duringRoll.Count}, failed {failedInRoll}, p50 {LoadReport.Ms(duringRoll.P50)}, p99 {LoadReport.Ms(duringRoll.P99)}, max {LoadReport.Ms(duringRoll.Max)}"),
             .. steps.Select(step => step.ToString()),
             .. RollingRestart.ColdStarts(steps, report, TimeSpan.FromSeconds(2)), // ClusterScenario.LbDelay
+            .. ShardMoves.In(s.Cluster.WorkDir).Select(m => m.ToString()),
             $"ledger: {audit}",
             $"client: {s.Load.Options.Client}",
             .. report.Events(s.Load.Marks),
@@ -60,9 +60,14 @@ public sealed class RollingRestartSpecs
         Assert.True(stalls.Count == 0, $"the shard coordinator waited out updating-state-timeout {stalls.Count} time(s):\n{string.Join("\n", stalls)}\n{s.Context()}");
         var recovered = report.RecoveryAfter(rollEnd, report.Records.Max(r => r.Start));
         Assert.True(recovered is not null, $"the load never recovered (no failure, p99 ≤ 500 ms) after the roll:\n{string.Join("\n", report.Events(s.Load.Marks))}");
-        Assert.True(report.Failed.Count <= duringRoll.Count * FailedShareBound,
-            $"{report.Failed.Count} requests failed, {failedInRoll} of {duringRoll.Count} during the roll (bound {FailedShareBound:P1} of those; target 0) " +
+        var shardMoves = ShardMoves.In(s.Cluster.WorkDir);
+        Assert.True(shardMoves.Count == 3 && shardMoves.All(m => m.Moved > 0 || m.AtStart == 0),
+            $"each drain should have had its shards moved away by the coordinator before the region's hand-off:\n{string.Join("\n", shardMoves)}");
+        Assert.True(failedInRoll == 0 && report.Failed.Count == 0,
+            $"{report.Failed.Count} requests failed, {failedInRoll} of {duringRoll.Count} during the roll (target 0) " +
             $"({string.Join(", ", report.AttemptFailuresByKind.Select(kv => $"{kv.Key}: {kv.Value}"))}):\n" +
             string.Join("\n", report.Failed.Take(20).Select(LoadReport.Describe)) + $"\n{s.Context()}");
+        Assert.True(duringRoll.P99 <= P99Target,
+            $"p99 during the roll {LoadReport.Ms(duringRoll.P99)} (target ≤ {LoadReport.Ms(P99Target)}):\n{string.Join("\n", report.Events(s.Load.Marks))}");
     }
 }

@@ -1,8 +1,10 @@
+using ActorService.Actors.Accounts.Placement;
 using ActorService.Actors.Diagnostics;
 using ActorService.Actors.Settings;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
+using Akka.Configuration;
 using Akka.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -49,22 +51,33 @@ public static class AccountShardingSetup
 {
     public const string TypeName = "account";
 
-    public static AkkaConfigurationBuilder WithAccountSharding(this AkkaConfigurationBuilder builder, AccountSettings settings) =>
-        builder.WithSchedulerStarted().WithEntityMailbox().WithShardRegion<AccountRegion>(TypeName,
-            (system, registry, resolver) =>
-            {
-                var environment = new AccountEnvironment(registry.Get<LedgerDb>(), registry.Get<SnapshotCache>(), settings,
-                    resolver.GetService<ILoggerFactory>().CreateLogger<AccountActor>(), ReachabilitySignal.For(system), LedgerMetrics.For(system));
-                // The counting mailbox gives the node its entity mailbox depth (a metric and the drain samples).
-                var props = AccountProps.ForShardRegion(environment).WithMailbox(EntityMailbox.ConfigPath);
-                return _ => props;
-            },
-            new AccountMessageExtractor(settings.ShardCount),
-            new ShardOptions
-            {
-                HandOffStopMessage = StopEntity.Instance,
-                RememberEntities = false,
-                // The shard sends StopEntity to an entity that got no message for this long (checked every half of it).
-                PassivateIdleEntityAfter = settings.PassivateAfter,
-            });
+    public static AkkaConfigurationBuilder WithAccountSharding(this AkkaConfigurationBuilder builder, AccountSettings settings)
+    {
+        var options = new ShardOptions
+        {
+            HandOffStopMessage = StopEntity.Instance,
+            RememberEntities = false,
+            // The shard sends StopEntity to an entity that got no message for this long (checked every half of it).
+            PassivateIdleEntityAfter = settings.PassivateAfter,
+        };
+        // Akka.Hosting's WithShardRegion always takes Akka's default allocation strategy; this is the same start with
+        // ours (Placement/WarmFirstAllocationStrategy): shards go to warm nodes, and off draining ones a few at a time.
+        builder.AddHocon(ClusterSharding.DefaultConfig()
+            .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig())
+            .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig()), HoconAddMode.Append);
+        return builder.WithSchedulerStarted().WithEntityMailbox().StartActors(async (system, registry, resolver) =>
+        {
+            var environment = new AccountEnvironment(registry.Get<LedgerDb>(), registry.Get<SnapshotCache>(), settings,
+                resolver.GetService<ILoggerFactory>().CreateLogger<AccountActor>(), ReachabilitySignal.For(system), LedgerMetrics.For(system));
+            // The counting mailbox gives the node its entity mailbox depth (a metric and the drain samples).
+            var props = AccountProps.ForShardRegion(environment).WithMailbox(EntityMailbox.ConfigPath);
+            var sharding = ConfigurationFactory.ParseString(options.ToString()).WithFallback(system.Settings.Config.GetConfig("akka.cluster.sharding"));
+            var shardingSettings = ClusterShardingSettings.Create(sharding, system.Settings.Config.GetConfig(sharding.GetString("coordinator-singleton")));
+            var strategy = new WarmFirstAllocationStrategy(settings.ShardMovesAtOnce,
+                shardingSettings.TuningParameters.LeastShardAllocationAbsoluteLimit, shardingSettings.TuningParameters.LeastShardAllocationRelativeLimit);
+            var region = await ClusterSharding.Get(system).StartAsync(TypeName, props, shardingSettings,
+                new AccountMessageExtractor(settings.ShardCount), strategy, StopEntity.Instance);
+            registry.Register<AccountRegion>(region);
+        });
+    }
 }

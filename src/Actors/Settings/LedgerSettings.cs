@@ -3,7 +3,11 @@ using Akka.Configuration;
 namespace ActorService.Actors.Settings;
 
 /// <summary>How account entities behave (<c>actor-service.accounts</c> in hocon.conf).</summary>
-public sealed record AccountSettings(int ShardCount, TimeSpan PassivateAfter, int RecentKeys, TimeSpan CommitTimeout);
+public sealed record AccountSettings(int ShardCount, TimeSpan PassivateAfter, int RecentKeys, TimeSpan CommitTimeout)
+{
+    /// <summary>Shards the coordinator moves at once off a draining node or onto a warm one (Accounts/Placement).</summary>
+    public int ShardMovesAtOnce { get; init; } = 5;
+}
 
 /// <summary>Which database backs the ledger and how it commits (<c>actor-service.db</c>).</summary>
 public sealed record DbSettings(
@@ -65,7 +69,10 @@ public sealed record LedgerSettings(AccountSettings Accounts, DbSettings Db, Cac
                 ShardCount: a.GetInt("shard-count"),
                 PassivateAfter: a.GetTimeSpan("passivate-after"),
                 RecentKeys: a.GetInt("recent-keys"),
-                CommitTimeout: a.GetTimeSpan("commit-timeout")),
+                CommitTimeout: a.GetTimeSpan("commit-timeout"))
+            {
+                ShardMovesAtOnce = a.GetInt("shard-moves-at-once", 5),
+            },
             new DbSettings(
                 Backend: d.GetString("backend"),
                 DataDir: dataDir,

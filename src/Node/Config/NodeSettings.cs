@@ -24,7 +24,11 @@ internal sealed record DrainSettings(
     TimeSpan ResourceCloseTimeout,
     IReadOnlyList<string> CloseOrder,
     TimeSpan PhaseMargin,
-    string ReportPath);
+    string ReportPath)
+{
+    /// <summary>How long the drain waits for the coordinator to move this node's shards away before the region hands off the rest.</summary>
+    public TimeSpan ShardMoveDeadline { get; init; } = TimeSpan.FromSeconds(3);
+}
 
 /// <summary>
 /// <c>actor-service.warm-up</c>: what a node does between joining and reporting ready (Hosting/WarmUp.cs).
@@ -71,7 +75,10 @@ internal sealed record NodeSettings(
                 s.GetTimeSpan("drain.resource-close-timeout"),
                 s.GetStringList("drain.close-order").ToList(),
                 s.GetTimeSpan("drain.phase-margin"),
-                s.GetString("drain.report-path", "")),
+                s.GetString("drain.report-path", ""))
+            {
+                ShardMoveDeadline = s.GetTimeSpan("drain.shard-move-deadline"),
+            },
             AdminToken: s.GetString("admin.token", ""),
             LogLevel: s.GetString("logging.level"),
             LogFormat: s.GetString("logging.format"),

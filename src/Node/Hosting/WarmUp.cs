@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using ActorService.Actors;
 using ActorService.Actors.Accounts;
+using ActorService.Actors.Accounts.Placement;
 using ActorService.Actors.Resources.Cache;
 using ActorService.Actors.Resources.Db;
 using ActorService.Actors.Settings;
@@ -57,6 +58,7 @@ internal sealed class WarmUp(
         if (!settings.Enabled)
         {
             readiness.MarkWarmedUp();
+            Cluster.Get(system).RegisterOnMemberUp(() => _ = AnnounceWarmAsync());
             logger.LogInformation("Warm-up is off (actor-service.warm-up.enabled): ready as soon as joined with resources open");
             return Task.CompletedTask;
         }
@@ -97,7 +99,15 @@ internal sealed class WarmUp(
         finally
         {
             readiness.MarkWarmedUp();
+            if (!lifetime.ApplicationStopping.IsCancellationRequested) await AnnounceWarmAsync();
         }
+    }
+
+    /// <summary>From now on the shard coordinator may give this node shards (src/Actors/Accounts/Placement): only now, so they find it warm.</summary>
+    private async Task AnnounceWarmAsync()
+    {
+        try { await PlacementBoard.For(system).AnnounceWarmAsync(); }
+        catch (Exception e) { logger.LogWarning("Could not announce to the shard coordinator that this node is warm ({Error}); it gets shards once gossip carries it", e.GetBaseException().Message); }
     }
 
     private static async Task Step(string name, Func<Task<string>> step, List<string> done)

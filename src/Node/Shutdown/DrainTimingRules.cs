@@ -37,6 +37,7 @@ internal static class DrainTimingRules
     public const string BackgroundDeadlineFitsItsPhase = "background-deadline-fits-its-phase";
     public const string ResourceCloseFitsItsPhase = "resource-close-fits-its-phase";
     public const string RequestDeadlineCoversRequestTimeout = "request-deadline-covers-request-timeout";
+    public const string ShardMoveFitsItsPhase = "shard-move-fits-its-phase";
     public const string HandOffFitsItsPhase = "hand-off-fits-its-phase";
     public const string HandOffCoversAskTimeout = "hand-off-covers-ask-timeout";
     public const string HostOutwaitsDrain = "host-outwaits-the-drain";
@@ -61,6 +62,7 @@ internal static class DrainTimingRules
         new(RequestDeadlineFitsItsPhase, "phases.service-requests-done.timeout ≥ drain.request-deadline + drain.cancel-grace + drain.phase-margin"),
         new(RequestDeadlineCoversRequestTimeout, "drain.request-deadline ≥ http.request-timeout"),
         new(BackgroundDeadlineFitsItsPhase, "phases.service-stop.timeout ≥ drain.background-deadline + drain.cancel-grace + drain.phase-margin"),
+        new(ShardMoveFitsItsPhase, "phases.before-cluster-shutdown.timeout ≥ drain.shard-move-deadline + drain.phase-margin"),
         new(HandOffFitsItsPhase, "phases.cluster-sharding-shutdown-region.timeout ≥ akka.cluster.sharding.handoff-timeout"),
         new(HandOffCoversAskTimeout, "akka.cluster.sharding.handoff-timeout − 5 s (Akka's reserve) ≥ http.ask-timeout"),
         new(ResourceCloseFitsItsPhase, "phases.before-actor-system-terminate.timeout ≥ drain.resource-close-timeout × resources in drain.close-order + drain.phase-margin"),
@@ -109,6 +111,9 @@ internal static class DrainTimingRules
 
         Fits(BackgroundDeadlineFitsItsPhase, PhaseServiceStop, "drain-background-work",
             ("actor-service.drain.background-deadline", d.GetTimeSpan("background-deadline")), ("cancel-grace", grace), ("phase-margin", margin));
+
+        Fits(ShardMoveFitsItsPhase, PhaseBeforeClusterShutdown, "wait-for-shards-moved",
+            ("actor-service.drain.shard-move-deadline", d.GetTimeSpan("shard-move-deadline")), ("phase-margin", margin));
 
         var handoff = c.GetTimeSpan("akka.cluster.sharding.handoff-timeout");
         var regionPhase = PhaseTimeout(c, PhaseClusterShardingShutdownRegion);

@@ -1,5 +1,6 @@
 using System.Text;
 using ActorService.Actors;
+using ActorService.Actors.Accounts.Placement;
 using ActorService.Actors.Drain;
 using ActorService.Actors.Resources;
 using ActorService.Node.Config;
@@ -7,6 +8,7 @@ using ActorService.Node.Hosting;
 using ActorService.Node.Http;
 using Akka;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Hosting;
 using static Akka.Actor.CoordinatedShutdown;
 using static ActorService.Node.Shutdown.DrainWaits;
@@ -26,11 +28,13 @@ namespace ActorService.Node.Shutdown;
 ///      leave, downing      Akka runs the phases itself → the first phase's timeline marker
 /// 2. The phases, in hocon.conf's order, each with its timeout there (the rows of Steps below):
 ///      before-service-unbind            stop-being-ready       keep serving for drain.lb-delay; the load balancer sees 503
+///                                       announce-draining      the shard coordinator starts moving this node's shards away
 ///      service-unbind                   close-intake           new requests → 503 + Retry-After + Connection: close;
 ///                                                              HttpListenerStop closes the listener after drain.refuse-window
 ///      service-requests-done            drain-requests         accepted requests finish; at drain.request-deadline → cancelled
 ///      service-stop                     drain-background-work  background work finishes; at drain.background-deadline → cancelled
-///      before-cluster-shutdown          (the marker only)
+///      before-cluster-shutdown          wait-for-shards-moved  the coordinator moves this node's shards away a few at a time (announced by
+///                                                              announce-draining, beside stop-being-ready); at drain.shard-move-deadline → on
 ///      cluster-sharding-shutdown-region count-entities; (Akka) region-shutdown: entities empty their mailboxes, shards hand off
 ///      cluster-leave                    (Akka) leave; check-hand-off
 ///      cluster-exiting                  (Akka) wait-exiting, and the shard coordinator singleton hands over
@@ -56,10 +60,12 @@ internal sealed class ShutdownPlan(
     /// <summary>Every task of the drain in phase order: ours, with the work they do, and Akka's own, described.</summary>
     public static readonly IReadOnlyList<DrainStep> Steps =
     [
+        Ours(PhaseBeforeServiceUnbind, "announce-draining", "tell the shard coordinator (Distributed Data, every member) that this node drains: it moves the node's shards to warm nodes accounts.shard-moves-at-once at a time, while the node still serves the rest, and gives it no new ones", p => p.AnnounceDraining()),
         Ours(PhaseBeforeServiceUnbind, "stop-being-ready", "readiness answers 503 from the drain's first moment; keep serving normally for drain.lb-delay so the load balancer stops sending", p => p.StopBeingReady()),
         Ours(PhaseServiceUnbind, "close-intake", "close the intake gate: new requests get 503 + Retry-After + Connection: close; the listener closes after drain.refuse-window, beside the phases below", p => p.CloseIntake()),
         Ours(PhaseServiceRequestsDone, "drain-requests", "wait for the accepted requests; at drain.request-deadline cancel the rest (a write that reached its account: 504 outcome-unknown; otherwise 503) and give them drain.cancel-grace", p => p.DrainRequests()),
         Ours(PhaseServiceStop, "drain-background-work", "wait for tracked background work; at drain.background-deadline cancel it; work still running drain.cancel-grace later is abandoned, by name", p => p.DrainBackgroundWork()),
+        Ours(PhaseBeforeClusterShutdown, "wait-for-shards-moved", "wait until the coordinator has moved every shard of this node away, none moved for 1.5 s, or drain.shard-move-deadline; what is left hands off with the region below", p => p.WaitForShardsMoved()),
         Ours(PhaseClusterShardingShutdownRegion, "count-entities", "note the active entities about to hand off", p => p.CountEntities()),
         Akkas(PhaseClusterShardingShutdownRegion, "region-shutdown", "hand this node's shards off: each entity processes the commands queued in its mailbox (handoff-timeout − 5 s), then stops"),
         Akkas(PhaseClusterLeave, "leave", "tell the cluster this node leaves"),
@@ -80,6 +86,8 @@ internal sealed class ShutdownPlan(
     private CoordinatedShutdown? _shutdown;
     private IReadOnlyList<string> _phases = [];
     private ActorRegistry? _registry;
+    private ActorSystem? _system;
+    private int? _shardsAtDrainStart;
     private long _abandonedBeforeHandOff;
 
     private static DrainStep Ours(string phase, string task, string what, Func<ShutdownPlan, Task<Done>> work) => new(phase, task, what, work);
@@ -92,6 +100,7 @@ internal sealed class ShutdownPlan(
             if (!ResourceCatalog.Keys.ContainsKey(name))
                 throw new ConfigurationException($"actor-service.drain.close-order names '{name}'; known resources: {string.Join(", ", ResourceCatalog.Keys.Keys)}");
         _registry = registry;
+        _system = system;
         var shutdown = _shutdown = Get(system);
         _phases = ShutdownBudget.OrderedPhases(system.Settings.Config);
         foreach (var phase in _phases)
@@ -126,6 +135,33 @@ internal sealed class ShutdownPlan(
         timeline.Note(PhaseBeforeServiceUnbind, "inFlightRequests", gate.InFlight);
         logger.LogInformation("Readiness is 503; serving normally for {LbDelay} so the load balancer stops sending", drain.LbDelay);
         await DelayAtLeast(drain.LbDelay);
+        return Done.Instance;
+    }
+
+    private async Task<Done> AnnounceDraining()
+    {
+        try
+        {
+            _shardsAtDrainStart = await ShardsMovedAway.HostedAsync(_registry!.Get<AccountRegion>());
+            await PlacementBoard.For(_system!).AnnounceDrainingAsync();
+        }
+        catch (Exception e) { logger.LogWarning("Could not announce the drain to the shard coordinator ({Error}); the region's hand-off moves the shards", e.GetBaseException().Message); }
+        return Done.Instance;
+    }
+
+    private async Task<Done> WaitForShardsMoved()
+    {
+        try
+        {
+            var moved = await ShardsMovedAway.WaitAsync(_registry!.Get<AccountRegion>(), Cluster.Get(_system!), drain.ShardMoveDeadline);
+            // Most move during lb-delay, before this step starts: count from the drain's first moment.
+            var atStart = Math.Max(_shardsAtDrainStart ?? moved.AtStart, moved.AtStart);
+            timeline.Note(PhaseBeforeClusterShutdown, "shardsAtDrainStart", atStart);
+            timeline.Note(PhaseBeforeClusterShutdown, "shardsLeft", moved.Left);
+            logger.LogInformation("Shards moved away by the coordinator: {Moved} of {AtStart} since the drain began ({WaitedMs:0} ms waited here), {Left} left for the hand-off ({Why})",
+                atStart - moved.Left, atStart, moved.Took.TotalMilliseconds, moved.Left, moved.Why);
+        }
+        catch (Exception e) { logger.LogWarning("Waiting for the shards to move away failed ({Error}); the region's hand-off moves them", e.GetBaseException().Message); }
         return Done.Instance;
     }
 

@@ -1,0 +1,28 @@
+using System.Text.RegularExpressions;
+
+namespace ActorService.Cluster.Tests;
+
+/// <summary>One drain's wait for the coordinator to move its node's shards away (ShutdownPlan's wait-for-shards-moved).</summary>
+public sealed record ShardMove(string Node, int Moved, int AtStart, int WaitedMs, int Left, string Why)
+{
+    public override string ToString() => $"{Node}: the coordinator moved {Moved} of its {AtStart} shards a few at a time (the drain waited {WaitedMs} ms for the last of them), {Left} left for the region's hand-off ({Why})";
+}
+
+/// <summary>
+/// What each drain's wait-for-shards-moved step logged, from every log file of a cluster's data folder (a restarted
+/// node's earlier lives included): how many of its shards the coordinator moved a few at a time before the region's
+/// hand-off took the rest all at once.
+/// </summary>
+public static partial class ShardMoves
+{
+    public static IReadOnlyList<ShardMove> In(string clusterWorkDir) =>
+        Directory.GetFiles(Path.Combine(clusterWorkDir, "data"), "*.log")
+            .SelectMany(file => File.ReadLines(file).Select(line => Line().Match(line)).Where(m => m.Success)
+                .Select(m => new ShardMove(Path.GetFileNameWithoutExtension(file), int.Parse(m.Groups["moved"].Value), int.Parse(m.Groups["start"].Value),
+                    int.Parse(m.Groups["took"].Value), int.Parse(m.Groups["left"].Value), m.Groups["why"].Value)))
+            .ToList();
+
+    // "Shards moved away by the coordinator: 33 of 33 since the drain began (6 ms waited here), 0 left for the hand-off (none left)"
+    [GeneratedRegex(@"Shards moved away by the coordinator: (?<moved>\d+) of (?<start>\d+) since the drain began \((?<took>\d+) ms waited here\), (?<left>\d+) left for the hand-off \((?<why>[^)]*)\)")]
+    private static partial Regex Line();
+}
