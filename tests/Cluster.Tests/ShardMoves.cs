@@ -23,6 +23,6 @@ public static partial class ShardMoves
             .ToList();
 
     // "Shards moved away by the coordinator: 33 of 33 since the drain began (6 ms waited here), 0 left for the hand-off (none left)"
-    [GeneratedRegex(@"Shards moved away by the coordinator: (?<moved>\d+) of (?<start>\d+) since the drain began \((?<took>\d+) ms waited here\), (?<left>\d+) left for the hand-off \((?<why>[^)]*)\)")]
+    [GeneratedRegex(@"Shards moved away by the coordinator: (?<moved>\d+) of (?<start>\d+) since the drain began \((?<took>\d+) ms waited here\), (?<left>\d+) left for the hand-off \((?<why>.*?)\)(?: <|$)")]
     private static partial Regex Line();
 }

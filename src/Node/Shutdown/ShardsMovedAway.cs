@@ -40,7 +40,7 @@ internal static class ShardsMovedAway
             if (hosted < fewest) (fewest, lastMove) = (hosted, took.Elapsed);
             var why = hosted == 0 ? "none left"
                 : !cluster.State.Members.Any(m => m.Status == MemberStatus.Up && !m.Address.Equals(cluster.SelfAddress)) ? "no other member is up to take them"
-                : took.Elapsed >= deadline ? $"the deadline ({deadline.TotalSeconds:0.#} s) passed"
+                : took.Elapsed >= deadline ? $"the deadline of {deadline.TotalSeconds:0.#} s passed"
                 : took.Elapsed - lastMove >= StallWindow ? $"none moved for {StallWindow.TotalSeconds:0.#} s"
                 : null;
             if (why is not null) return new ShardMoveOutcome(atStart.Value, hosted, took.Elapsed, why);
