@@ -65,7 +65,7 @@ public sealed class RollingRestartSpecs
         Assert.True(recovered is not null, $"the load never recovered (no failure, p99 ≤ 500 ms) after the roll:\n{string.Join("\n", report.Events(s.Load.Marks))}");
         var shardMoves = ShardMoves.In(s.Cluster.WorkDir);
         Assert.True(shardMoves.Count == 3 && shardMoves.All(m => m.Moved > 0 || m.AtStart == 0),
-            $"each drain should have had its shards moved away by the coordinator before the region's hand-off:\n{string.Join("\n", shardMoves)}");
+            $"each drain should have had its shards moved away by the coordinator before the region's hand-off:\n{string.Join("\n", [.. shardMoves.Select(m => m.ToString()), .. ShardMoves.Warnings(s.Cluster.WorkDir)])}");
         Assert.True(report.Failed.Count <= duringRoll.Count * FailedShareBound,
             $"{report.Failed.Count} requests failed, {failedInRoll} of {duringRoll.Count} during the roll (bound {FailedShareBound:P1} of those; target 0) " +
             $"({string.Join(", ", report.AttemptFailuresByKind.Select(kv => $"{kv.Key}: {kv.Value}"))}):\n" +

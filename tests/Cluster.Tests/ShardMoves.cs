@@ -22,6 +22,20 @@ public static partial class ShardMoves
                     int.Parse(m.Groups["took"].Value), int.Parse(m.Groups["left"].Value), m.Groups["why"].Value)))
             .ToList();
 
+    /// <summary>
+    /// The drain's warnings about the shard moves (the count not known, the wait failed, the announcement not made),
+    /// prefixed with the log's name: what a drain that reported no <see cref="ShardMove"/> said instead.
+    /// </summary>
+    public static IReadOnlyList<string> Warnings(string clusterWorkDir) =>
+        Directory.GetFiles(Path.Combine(clusterWorkDir, "data"), "*.log")
+            .SelectMany(file => File.ReadLines(file).Where(IsWarning).Select(line => $"{Path.GetFileNameWithoutExtension(file)}: {line}"))
+            .ToList();
+
+    private static bool IsWarning(string line) =>
+        line.Contains("Shards moved away by the coordinator: not known", StringComparison.Ordinal)
+        || line.Contains("Waiting for the shards to move away failed", StringComparison.Ordinal)
+        || line.Contains("Could not announce the drain", StringComparison.Ordinal);
+
     // "Shards moved away by the coordinator: 33 of 33 since the drain began (6 ms waited here), 0 left for the hand-off (none left)"
     [GeneratedRegex(@"Shards moved away by the coordinator: (?<moved>\d+) of (?<start>\d+) since the drain began \((?<took>\d+) ms waited here\), (?<left>\d+) left for the hand-off \((?<why>.*?)\)(?: <|$)")]
     private static partial Regex Line();

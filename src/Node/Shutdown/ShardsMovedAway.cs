@@ -5,8 +5,11 @@ using Akka.Cluster.Sharding;
 
 namespace ActorService.Node.Shutdown;
 
-/// <summary>How waiting for this node's shards to move away ended: the shards hosted at the start and at the end, and why it stopped.</summary>
-internal sealed record ShardMoveOutcome(int AtStart, int Left, TimeSpan Took, string Why);
+/// <summary>
+/// How waiting for this node's shards to move away ended: the shards hosted at the start and at the end (null when the
+/// region never answered), and why it stopped.
+/// </summary>
+internal sealed record ShardMoveOutcome(int? AtStart, int? Left, TimeSpan Took, string Why);
 
 /// <summary>
 /// The drain's wait for the shard coordinator to move this node's shards away a few at a time (announced by the
@@ -23,27 +26,45 @@ internal static class ShardsMovedAway
     /// <summary>A round moves its shards in well under a second (rebalance-interval 250 ms plus the hand-offs).</summary>
     public static readonly TimeSpan StallWindow = TimeSpan.FromMilliseconds(1500);
 
-    /// <summary>How many shards the local region hosts now.</summary>
-    public static async Task<int> HostedAsync(IActorRef region) =>
-        (await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, AskTimeout)).Shards.Count;
+    /// <summary>
+    /// How many shards the local region hosts now, or null when the region did not answer in time. The region asks
+    /// each of its shards; under load a shard busy with its mailbox misses the region's query timeout and is listed as
+    /// failed, which still means hosted here. A missed answer must not end the wait: it is a poll that saw nothing
+    /// (a clean-clone run at load average 14 lost two drains' reports that way).
+    /// </summary>
+    public static async Task<int?> TryCountHostedAsync(IActorRef region)
+    {
+        try
+        {
+            var stats = await region.Ask<ShardRegionStats>(GetShardRegionStats.Instance, AskTimeout);
+            return stats.Stats.Count + stats.Failed.Count;
+        }
+        catch (AskTimeoutException) { return null; }
+    }
 
-    public static async Task<ShardMoveOutcome> WaitAsync(IActorRef region, Cluster cluster, TimeSpan deadline)
+    /// <param name="anotherMemberIsUp">Whether any other member could take the shards (false: a node alone has nowhere to move them).</param>
+    /// <summary>Whether a member other than this one is Up.</summary>
+    public static bool AnotherMemberIsUp(Cluster cluster) =>
+        cluster.State.Members.Any(m => m.Status == MemberStatus.Up && !m.Address.Equals(cluster.SelfAddress));
+
+    public static async Task<ShardMoveOutcome> WaitAsync(IActorRef region, Func<bool> anotherMemberIsUp, TimeSpan deadline)
     {
         var took = Stopwatch.StartNew();
-        int? atStart = null;
-        var fewest = int.MaxValue;
+        int? atStart = null, fewest = null;
         var lastMove = TimeSpan.Zero;
         while (true)
         {
-            var hosted = await HostedAsync(region);
+            var hosted = await TryCountHostedAsync(region);
+            if (hosted is null && took.Elapsed < deadline) continue; // the ask itself waited AskTimeout
             atStart ??= hosted;
-            if (hosted < fewest) (fewest, lastMove) = (hosted, took.Elapsed);
-            var why = hosted == 0 ? "none left"
-                : !cluster.State.Members.Any(m => m.Status == MemberStatus.Up && !m.Address.Equals(cluster.SelfAddress)) ? "no other member is up to take them"
+            if (hosted < (fewest ?? int.MaxValue)) (fewest, lastMove) = (hosted, took.Elapsed);
+            var why = hosted is null ? "the region did not answer before the deadline"
+                : hosted == 0 ? "none left"
+                : !anotherMemberIsUp() ? "no other member is up to take them"
                 : took.Elapsed >= deadline ? $"the deadline of {deadline.TotalSeconds:0.#} s passed"
                 : took.Elapsed - lastMove >= StallWindow ? $"none moved for {StallWindow.TotalSeconds:0.#} s"
                 : null;
-            if (why is not null) return new ShardMoveOutcome(atStart.Value, hosted, took.Elapsed, why);
+            if (why is not null) return new ShardMoveOutcome(atStart, hosted ?? fewest, took.Elapsed, why);
             await Task.Delay(PollInterval);
         }
     }

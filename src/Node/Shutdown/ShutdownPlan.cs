@@ -140,12 +140,15 @@ internal sealed class ShutdownPlan(
 
     private async Task<Done> AnnounceDraining()
     {
+        // The count is asked before the announcement, so the moves it starts are counted as moves, and awaited after
+        // it: a busy region that answers late must not delay the announcement.
+        var counting = ShardsMovedAway.TryCountHostedAsync(_registry!.Get<AccountRegion>());
         try
         {
-            _shardsAtDrainStart = await ShardsMovedAway.HostedAsync(_registry!.Get<AccountRegion>());
             await PlacementBoard.For(_system!).AnnounceDrainingAsync();
         }
         catch (Exception e) { logger.LogWarning("Could not announce the drain to the shard coordinator ({Error}); the region's hand-off moves the shards", e.GetBaseException().Message); }
+        _shardsAtDrainStart = await counting;
         return Done.Instance;
     }
 
@@ -153,13 +156,19 @@ internal sealed class ShutdownPlan(
     {
         try
         {
-            var moved = await ShardsMovedAway.WaitAsync(_registry!.Get<AccountRegion>(), Cluster.Get(_system!), drain.ShardMoveDeadline);
+            var moved = await ShardsMovedAway.WaitAsync(_registry!.Get<AccountRegion>(), () => ShardsMovedAway.AnotherMemberIsUp(Cluster.Get(_system!)), drain.ShardMoveDeadline);
             // Most move during lb-delay, before this step starts: count from the drain's first moment.
-            var atStart = Math.Max(_shardsAtDrainStart ?? moved.AtStart, moved.AtStart);
+            var atStart = Math.Max(Math.Max(_shardsAtDrainStart ?? 0, moved.AtStart ?? 0), moved.Left ?? 0);
+            if (moved.Left is not { } left)
+            {
+                logger.LogWarning("Shards moved away by the coordinator: not known, {Why} ({WaitedMs:0} ms waited here); the region's hand-off moves what is left",
+                    moved.Why, moved.Took.TotalMilliseconds);
+                return Done.Instance;
+            }
             timeline.Note(PhaseBeforeClusterShutdown, "shardsAtDrainStart", atStart);
-            timeline.Note(PhaseBeforeClusterShutdown, "shardsLeft", moved.Left);
+            timeline.Note(PhaseBeforeClusterShutdown, "shardsLeft", left);
             logger.LogInformation("Shards moved away by the coordinator: {Moved} of {AtStart} since the drain began ({WaitedMs:0} ms waited here), {Left} left for the hand-off ({Why})",
-                atStart - moved.Left, atStart, moved.Took.TotalMilliseconds, moved.Left, moved.Why);
+                atStart - left, atStart, moved.Took.TotalMilliseconds, left, moved.Why);
         }
         catch (Exception e) { logger.LogWarning("Waiting for the shards to move away failed ({Error}); the region's hand-off moves them", e.GetBaseException().Message); }
         return Done.Instance;
