@@ -124,17 +124,32 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>Waits until every running node reports <paramref name="count"/> members, all Up and reachable.</summary>
-    public Task WaitMembersUpAsync(int count, TimeSpan within) =>
-        Eventually.True(async () =>
+    public async Task WaitMembersUpAsync(int count, TimeSpan within)
+    {
+        var lastView = "";
+        try
         {
-            foreach (var node in Running)
+            await Eventually.True(async () =>
             {
-                var members = (await StatusAsync(node)).GetProperty("members").EnumerateArray().ToList();
-                if (members.Count != count || members.Any(m => m.GetProperty("status").GetString() != "Up" || !m.GetProperty("reachable").GetBoolean()))
-                    return false;
-            }
-            return true;
-        }, within, $"{count} members Up and reachable on every running node ({WorkDir})", TimeSpan.FromMilliseconds(250));
+                var views = new List<string>();
+                var allUp = true;
+                foreach (var node in Running)
+                {
+                    var members = (await StatusAsync(node)).GetProperty("members").EnumerateArray().ToList();
+                    views.Add($"{node.Name} sees " + string.Join(", ", members.Select(m =>
+                        $"{m.GetProperty("address").GetString()} {m.GetProperty("status").GetString()}{(m.GetProperty("reachable").GetBoolean() ? "" : " unreachable")}")));
+                    allUp &= members.Count == count && members.All(m => m.GetProperty("status").GetString() == "Up" && m.GetProperty("reachable").GetBoolean());
+                }
+                lastView = string.Join("; ", views);
+                return allUp;
+            }, within, $"{count} members Up and reachable on every running node ({WorkDir})", TimeSpan.FromMilliseconds(250));
+        }
+        catch (TimeoutException e)
+        {
+            // Which node saw what last: a member missing, still joining, or unreachable from one side only.
+            throw new TimeoutException($"{e.Message}; last seen: {(lastView.Length > 0 ? lastView : "no node answered")}", e);
+        }
+    }
 
     /// <summary><c>GET /admin/status</c> of a node.</summary>
     public static async Task<JsonElement> StatusAsync(NodeProcess node)
