@@ -57,10 +57,10 @@ public static class RollingRestart
     /// <summary>
     /// The node comes back at a new cluster address and joins through the members that run, as a pod of a Kubernetes
     /// rolling update does (a new pod, a new IP; deploy/k8s). Restarting in place instead (same host and port, a new
-    /// incarnation) meets a race in Akka.NET's classic remoting, seen in three clean-clone runs: the oldest node handed
-    /// the new incarnation's inbound connection to an endpoint writer that had just stopped ("Message [Handle] to
-    /// …endpointWriter… was not delivered"), the two could not reach each other, and the resolver downed both
-    /// (docs/faults.md, "What the specs found"). The kill -9, freeze and rejoin specs still restart in place.
+    /// incarnation) meets a race in Akka.NET's classic remoting, seen three times in two clean-clone runs: the oldest
+    /// node handed the new incarnation's inbound connection to an endpoint writer that had just stopped ("Message
+    /// [Handle] to …endpointWriter… was not delivered"), the two could not reach each other, and the resolver downed
+    /// both (docs/faults.md, "What the specs found"). The kill -9, freeze and rejoin specs still restart in place.
     /// </summary>
     private static NodeLaunch AtNewAddress(NodeLaunch launch, IReadOnlyList<string> seeds) =>
         launch with { ClusterPort = Ports.Free(), Seeds = seeds };
