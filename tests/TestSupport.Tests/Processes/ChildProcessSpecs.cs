@@ -25,10 +25,15 @@ public sealed partial class ChildProcessSpecs
             await using var child = ChildProcess.Run(new ChildStart("sleeper", "sleep", ["30"], Path.Combine(Repo.NewWorkDir("child"), "sleeper.log")));
             await Eventually.True(() => File.ReadAllText($"/proc/{child.Pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal),
                 TimeSpan.FromSeconds(10), $"pid {child.Pid} to be the sleep command itself");
+            // Only once it sleeps: just after exec the dynamic loader and the C library hold fd 3 for a moment (libc.so.6,
+            // gconv-modules.cache), which a loaded CI machine once caught. An inherited descriptor would still be there.
+            await Eventually.True(() => File.ReadAllText($"/proc/{child.Pid}/wchan").Contains("nanosleep", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(10), $"pid {child.Pid} to be asleep in its nanosleep");
 
             var descriptors = Directory.GetFiles($"/proc/{child.Pid}/fd").Select(f => int.Parse(Path.GetFileName(f))).Order().ToList();
 
-            Assert.Equal([0, 1, 2], descriptors);
+            Assert.True(descriptors.SequenceEqual([0, 1, 2]),
+                $"the child should hold only 0, 1 and 2, but holds {string.Join(", ", descriptors.Select(fd => $"{fd} ({Target(child.Pid, fd)})"))}");
             child.Signal(Signals.SIGTERM);
             Assert.Equal(143, await child.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         }
@@ -36,6 +41,12 @@ public sealed partial class ChildProcessSpecs
         {
             close(inherited);
         }
+    }
+
+    private static string Target(int pid, int fd)
+    {
+        try { return new FileInfo($"/proc/{pid}/fd/{fd}").LinkTarget ?? "?"; }
+        catch (IOException) { return "closed meanwhile"; }
     }
 
     [Fact]
