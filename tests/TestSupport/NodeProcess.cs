@@ -29,6 +29,9 @@ public sealed record NodeLaunch(int HttpPort, int ClusterPort, string DataDir)
     /// <summary>Output lines kept in memory (all when null); the bench's million-request runs keep a tail.</summary>
     public int? LinesInMemory { get; init; }
 
+    /// <summary>The node's cluster address as <c>--seeds</c> takes it (host:port).</summary>
+    public string SeedAddress => $"{Host}:{ClusterPort}";
+
     public static NodeLaunch Single(string dataDir) => new(Ports.Free(), Ports.Free(), dataDir);
 
     /// <summary>The clustered storage: PostgreSQL (--postgres) and Redis for the cache and the event stream (--redis).</summary>

@@ -42,8 +42,7 @@ public static class RollingRestart
 
             var start = Stopwatch.StartNew();
             var slot = i;
-            var seeds = s.Cluster.Running.Select(n => $"{n.Launch.Host}:{n.Launch.ClusterPort}").ToArray();
-            await s.Cluster.RestartAsync(i, l => AtNewAddress(change is null ? l : change(slot, l), seeds));
+            await s.Cluster.RestartAtNewAddressAsync(i, change is null ? null : l => change(slot, l));
             var ready = start.Elapsed;
             var readyAt = s.Load.Now;
             await s.Haproxy.WaitServerStateAsync(name, "UP", TimeSpan.FromSeconds(30));
@@ -53,17 +52,6 @@ public static class RollingRestart
         }
         return steps;
     }
-
-    /// <summary>
-    /// The node comes back at a new cluster address and joins through the members that run, as a pod of a Kubernetes
-    /// rolling update does (a new pod, a new IP; deploy/k8s). Restarting in place instead (same host and port, a new
-    /// incarnation) meets a race in Akka.NET's classic remoting, seen three times in two clean-clone runs: the oldest
-    /// node handed the new incarnation's inbound connection to an endpoint writer that had just stopped ("Message
-    /// [Handle] to …endpointWriter… was not delivered"), the two could not reach each other, and the resolver downed
-    /// both (docs/faults.md, "What the specs found"). The kill -9, freeze and rejoin specs still restart in place.
-    /// </summary>
-    private static NodeLaunch AtNewAddress(NodeLaunch launch, IReadOnlyList<string> seeds) =>
-        launch with { ClusterPort = Ports.Free(), Seeds = seeds };
 
     /// <summary>
     /// Each restarted node's cold start (<see cref="LoadReport.ColdStart"/>): over the whole window, and again up to the
