@@ -11,6 +11,7 @@ namespace ActorService.Node.Tests;
 /// What a node exposes on the network: every socket it listens on is bound to the configured address only
 /// (loopback by default), and a node of another cluster (another ActorSystem name) cannot join.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class ClusterExposureSpecs
 {
     private const string Token = "exposure-admin-token-0123456789abcdef";

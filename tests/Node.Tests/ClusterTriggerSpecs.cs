@@ -7,6 +7,7 @@ using Xunit;
 namespace ActorService.Node.Tests;
 
 /// <summary>The cluster itself can start a node's drain: a node that the others downed drains and exits with code 4.</summary>
+[Collection(nameof(RunsAlone))]
 public sealed class ClusterTriggerSpecs
 {
     [Fact]

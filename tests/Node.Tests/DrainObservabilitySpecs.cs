@@ -9,6 +9,7 @@ namespace ActorService.Node.Tests;
 /// What an operator sees while a real node drains: /metrics keeps answering (it passes the intake gate) and counts
 /// the refusals, /admin/status names the running phase and the request still in flight.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class DrainObservabilitySpecs
 {
     private const string Token = "drain-admin-token-0123456789abcdef";

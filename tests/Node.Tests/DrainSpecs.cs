@@ -11,6 +11,7 @@ using static ActorService.Node.Tests.DrainHarness;
 namespace ActorService.Node.Tests;
 
 /// <summary>The cooperative drain, end to end: a real node process, real signals, real HTTP.</summary>
+[Collection(nameof(RunsAlone))]
 public sealed class DrainSpecs
 {
     private static readonly TimeSpan ExitWithin = TimeSpan.FromSeconds(60);

@@ -18,6 +18,7 @@ namespace ActorService.Node.Tests;
 /// fuzzing hold exactly what they held. The seed is fixed (override with ACTORSERVICE_FUZZ_SEED) and printed in every
 /// failure, so a failure reproduces.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class FuzzSpecs(ITestOutputHelper output)
 {
     private const int DefaultSeed = 7_2026;

@@ -15,6 +15,7 @@ namespace ActorService.Node.Tests;
 /// answer, which is what probes on the public port met before they moved; the ledger serves again once the idle
 /// connections are gone.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class ManagementListenerSpecs(ITestOutputHelper output)
 {
     private const int IdleConnections = 10_000;      // the public port's whole quota (hocon.conf)

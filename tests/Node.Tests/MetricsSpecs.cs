@@ -19,6 +19,7 @@ public sealed class MetricsNodeFixture : IAsyncLifetime
 }
 
 /// <summary>GET /metrics against a node built in-process (real Kestrel, real scrapes): every listed metric is there, with bounded labels, and moves with traffic.</summary>
+[Collection(nameof(RunsAlone))]
 public sealed class MetricsSpecs(MetricsNodeFixture fixture) : IClassFixture<MetricsNodeFixture>
 {
     private HttpClient Http => fixture.Node.Http;

@@ -12,6 +12,7 @@ namespace ActorService.Node.Tests;
 /// <c>kill -9</c> in the middle (the restarted node ships what the dead one left) and a graceful drain at the end
 /// (the publisher flushes the outbox before the database closes).
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class OutboxDeliverySpecs(ITestOutputHelper output)
 {
     private sealed record Written(string Account, string Key);

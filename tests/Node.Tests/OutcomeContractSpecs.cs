@@ -97,6 +97,7 @@ public sealed class OutcomeContractSpecs(SingleNodeFixture fixture) : IClassFixt
 }
 
 /// <summary>Writes that may have been applied are answered 504 <c>outcome-unknown</c>, never 503: real node processes, real drains.</summary>
+[Collection(nameof(RunsAlone))]
 public sealed class OutcomeUnknownSpecs
 {
     private static readonly TimeSpan ExitWithin = TimeSpan.FromSeconds(60);

@@ -12,6 +12,7 @@ namespace ActorService.Node.Tests;
 /// overload is refused at once with 503 + Retry-After and processes nothing, probes keep answering, and a deposit
 /// that would pass the largest 64-bit balance is refused instead of wrapping.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class OverloadSpecs
 {
     private const string ProblemPrefix = "/problems/";

@@ -21,6 +21,7 @@ namespace ActorService.Node.Tests;
 /// check would pass, and trusts the cluster's CA (a CA certificate is public), so it gets as far as presenting its
 /// own certificate: TLS alone keeps it out.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class RemotingTlsSpecs
 {
     private const string Token = "tls-admin-token-0123456789abcdef-tls";

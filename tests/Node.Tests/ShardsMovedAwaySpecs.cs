@@ -11,6 +11,7 @@ namespace ActorService.Node.Tests;
 /// answers its shard count as scripted: the wait ends on the first true reason, a region that does not answer is a
 /// poll that saw nothing (not the end of the wait), and a count that never came says so instead of a number.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class ShardsMovedAwaySpecs : IAsyncLifetime
 {
     private readonly ActorSystem _system = ActorSystem.Create("shards-moved-away");

@@ -13,6 +13,7 @@ namespace ActorService.Node.Tests;
 /// as soon as they are dropped. A normal client keeps getting answers quickly throughout, and the server closes every
 /// trickling connection once limits.request-headers-timeout has passed.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class SlowlorisSpecs(ITestOutputHelper output)
 {
     private const int SlowConnections = 200;

@@ -5,6 +5,7 @@ using Xunit;
 namespace ActorService.Node.Tests;
 
 /// <summary>SIGTERM under steady load on a single node: nothing that reached the node fails, nothing acknowledged is lost.</summary>
+[Collection(nameof(RunsAlone))]
 public sealed class SteadyLoadDrainSpecs
 {
     [Fact]

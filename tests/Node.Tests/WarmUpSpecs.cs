@@ -11,6 +11,7 @@ namespace ActorService.Node.Tests;
 /// Warm before ready (src/Node/Hosting/WarmUp.cs): a node that joined stays 503 "warming up" until its warm-up ran, the
 /// warm-up reads every shard the cluster hosts through the node's own listener, and it writes nothing to the ledger.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class WarmUpSpecs
 {
     private const int ShardCount = 100; // hocon.conf's actor-service.accounts.shard-count
