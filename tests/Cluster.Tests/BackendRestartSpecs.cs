@@ -35,14 +35,14 @@ public sealed class BackendRestartSpecs
         await using var _ = services;
         await using var __ = s;
         s.Load.Start();
-        await s.LoadCompletes(1500, "a steady state before the restart");
+        await s.LoadCompletes(900, "a steady state before the restart");
 
         var stopAt = s.Load.Mark("PostgreSQL stopped (fast)");
         await services.StopPostgresAsync();
         await s.LoadCompletes(300, "load while PostgreSQL is down");
         await services.StartPostgresAsync();
         var startAt = s.Load.Mark("PostgreSQL started again");
-        await s.LoadCompletes(3000, "load after PostgreSQL came back");
+        await s.LoadCompletes(1500, "load after PostgreSQL came back");
 
         await FaultRun.FinishAsync(s, "PostgreSQL restarted under load (3 nodes, 300 req/s, ordinary client)", stopAt, null,
             [$"PostgreSQL down for {LoadReport.Ms(startAt - stopAt)}", $"nodes still running: {s.Cluster.Running.Count()} of 3"]);
@@ -56,14 +56,14 @@ public sealed class BackendRestartSpecs
         await using var _ = services;
         await using var __ = s;
         s.Load.Start();
-        await s.LoadCompletes(1500, "a steady state before the kill");
+        await s.LoadCompletes(900, "a steady state before the kill");
 
         var killAt = s.Load.Mark("Redis killed (SIGKILL)");
         await services.KillRedisAsync();
         await s.LoadCompletes(600, "load while Redis is down");
         await services.StartRedisAsync();
         var startAt = s.Load.Mark("Redis started again (reloads its fsynced log)");
-        await s.LoadCompletes(3000, "load after Redis came back");
+        await s.LoadCompletes(1500, "load after Redis came back");
 
         await FaultRun.FinishAsync(s, "Redis killed and restarted under load (3 nodes, 300 req/s, ordinary client)", killAt, null,
             [$"Redis down for {LoadReport.Ms(startAt - killAt)}", $"nodes still running: {s.Cluster.Running.Count()} of 3"]);

@@ -49,7 +49,7 @@ public sealed class FreezeSpecs
         }
 
         s.Load.Start();
-        await s.LoadCompletes(1500, "a steady state before the freeze");
+        await s.LoadCompletes(900, "a steady state before the freeze");
         var frozenWall = DateTime.Now;
         var freezeAt = s.Load.Mark("SIGSTOP node3");
         var frozenFor = Stopwatch.StartNew();
@@ -100,7 +100,7 @@ public sealed class FreezeSpecs
         await stop.CancelAsync();
         await watch;
 
-        await s.LoadCompletes(1500, "load on the two remaining nodes");
+        await s.LoadCompletes(900, "load on the two remaining nodes");
         await s.Load.StopAsync();
         var report = new LoadReport(s.Load.Scheduled);
         var history = await s.CheckHistoryAsync();

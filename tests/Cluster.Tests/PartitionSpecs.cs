@@ -56,14 +56,14 @@ public sealed class PartitionSpecs
         await using var setup = await Setup.StartAsync("netcut");
         var s = setup.S;
         s.Load.Start();
-        await s.LoadCompletes(1500, "a steady state before the cut");
+        await s.LoadCompletes(900, "a steady state before the cut");
 
         var cutAt = s.Load.Mark("node3's link cut (it reaches nothing: peers, HAProxy, database)");
         await setup.Net.CutAsync(2);
         var code = await FaultRun.ExitCodeAsync(s, 2, DownedWithin, "a node cut off from the majority downs itself and exits");
         var goneAt = s.Load.Mark($"node3 exited ({code})");
         await s.Cluster.WaitMembersUpAsync(2, TimeSpan.FromSeconds(30));
-        await s.LoadCompletes(1500, "load on the majority");
+        await s.LoadCompletes(900, "load on the majority");
 
         var healAt = s.Load.Mark("link healed");
         await setup.Net.HealAsync(2);
@@ -71,7 +71,7 @@ public sealed class PartitionSpecs
         var backAt = s.Load.Mark("node3 restarted and ready");
         await s.Cluster.WaitMembersUpAsync(3, TimeSpan.FromSeconds(60));
         await s.Haproxy.WaitServerStateAsync("node3", "UP", TimeSpan.FromSeconds(30));
-        await s.LoadCompletes(1500, "load through the healed cluster");
+        await s.LoadCompletes(900, "load through the healed cluster");
 
         await FaultRun.FinishAsync(s, "network partition: node3's link cut at the bridge, then healed and node3 restarted (3 nodes, 300 req/s, ordinary client)", cutAt, healAt,
         [
@@ -92,7 +92,7 @@ public sealed class PartitionSpecs
         await using var setup = await Setup.StartAsync("netsplit" + (minority + 1));
         var s = setup.S;
         s.Load.Start();
-        await s.LoadCompletes(1500, "a steady state before the partition");
+        await s.LoadCompletes(900, "a steady state before the partition");
 
         // The minority no longer reaches the other two (nor they it), but it still reaches HAProxy and the database:
         // the case where a node on the wrong side keeps receiving requests until it knows it lost.
@@ -101,7 +101,7 @@ public sealed class PartitionSpecs
         var code = await FaultRun.ExitCodeAsync(s, minority, DownedWithin, "the minority side downs itself (keep-majority) and exits");
         var goneAt = s.Load.Mark($"{name} exited ({code})");
         await s.Cluster.WaitMembersUpAsync(2, TimeSpan.FromSeconds(30));
-        await s.LoadCompletes(1500, "load on the majority");
+        await s.LoadCompletes(900, "load on the majority");
 
         var healAt = s.Load.Mark("partition healed");
         await setup.Net.HealPartitionsAsync();
@@ -109,7 +109,7 @@ public sealed class PartitionSpecs
         var backAt = s.Load.Mark($"{name} restarted and ready");
         await s.Cluster.WaitMembersUpAsync(3, TimeSpan.FromSeconds(60));
         await s.Haproxy.WaitServerStateAsync(name, "UP", TimeSpan.FromSeconds(30));
-        await s.LoadCompletes(1500, "load through the healed cluster");
+        await s.LoadCompletes(900, "load through the healed cluster");
 
         await FaultRun.FinishAsync(s, $"network partition: minority {{{name}}} | majority {{{majority}}}, healed, {name} restarted (3 nodes, 300 req/s, ordinary client)", splitAt, healAt,
         [

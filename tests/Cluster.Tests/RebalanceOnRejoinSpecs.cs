@@ -21,7 +21,7 @@ public sealed class RebalanceOnRejoinSpecs
         await s.Cluster.WaitMembersUpAsync(2, TimeSpan.FromSeconds(30));
 
         s.Load.Start();
-        await s.LoadCompletes(1500, "a steady state on two nodes");
+        await s.LoadCompletes(900, "a steady state on two nodes");
         var rejoinAt = s.Load.Mark("node3 starts again");
         var sw = Stopwatch.StartNew();
         var node3 = await s.Cluster.RestartAsync(2);
@@ -32,7 +32,7 @@ public sealed class RebalanceOnRejoinSpecs
             "node3 to host at least 30 of the 100 shards", TimeSpan.FromMilliseconds(500));
         var balancedAfter = sw.Elapsed;
         var balancedAt = s.Load.Mark("node3 hosts its share of shards");
-        await s.LoadCompletes(1500, "load on the rebalanced cluster");
+        await s.LoadCompletes(900, "load on the rebalanced cluster");
         await s.Load.StopAsync();
 
         var shards = new List<string>();

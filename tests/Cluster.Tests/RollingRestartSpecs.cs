@@ -27,12 +27,12 @@ public sealed class RollingRestartSpecs
     {
         await using var s = await ClusterScenario.StartAsync("roll", HaproxyConfig.NoRetries, ClientModel.Ordinary);
         s.Load.Start();
-        await s.LoadCompletes(1500, "a steady state before the roll");
+        await s.LoadCompletes(900, "a steady state before the roll");
         var rollStart = s.Load.Mark("rolling restart begins");
         var steps = await RollingRestart.RunAsync(s, (_, l) => l with { AppVersion = "1.0.1" },
             onExit: (name, code) => Assert.True(code == 0, $"{name} exited with code {code} after SIGTERM (0 = clean drain)\n{s.Context()}"));
         var rollEnd = s.Load.Mark("rolling restart done");
-        await s.LoadCompletes(3000, "load on the rolled cluster, long enough to see it recover");
+        await s.LoadCompletes(1500, "load on the rolled cluster, long enough to see it recover");
         await s.Load.StopAsync();
 
         var report = new LoadReport(s.Load.Scheduled);
