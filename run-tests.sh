@@ -5,7 +5,13 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
+# Seconds per step, printed before the last line: where the suite's time goes (docs/testing.md, "Where the time goes").
+times=()
+step_started=$SECONDS
+took() { times+=("$1 $((SECONDS - step_started)) s"); step_started=$SECONDS; }
+
 scripts/install-test-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+took "install"
 
 echo "== build"
 if ! dotnet build ActorService.sln -c Debug -nologo -v quiet; then
@@ -13,6 +19,7 @@ if ! dotnet build ActorService.sln -c Debug -nologo -v quiet; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+took "build"
 
 echo "== test services"
 # Private PostgreSQL and Redis on loopback ports (ACTORSERVICE_TEST_POSTGRES / ACTORSERVICE_TEST_REDIS), stopped on exit.
@@ -23,6 +30,7 @@ if ! services=$(scripts/test-services.sh start); then
 fi
 eval "$services"
 trap 'scripts/test-services.sh stop "$ACTORSERVICE_TEST_SERVICES_DIR"' EXIT
+took "services"
 
 results=TestResults
 rm -rf "$results" .test-work
@@ -47,9 +55,12 @@ for project in tests/*/*.Tests.csproj; do
     echo "$name: no results (the test run crashed or timed out)"
     failed=$((failed + 1))
   fi
+  took "$name"
 done
 
 scripts/test-services.sh stop "$ACTORSERVICE_TEST_SERVICES_DIR"
 trap - EXIT
+took "stop"
+echo "times: $(IFS=,; echo "${times[*]}" | sed 's/,/, /g'); total $SECONDS s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
