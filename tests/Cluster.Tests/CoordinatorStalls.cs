@@ -13,8 +13,5 @@ public static class CoordinatorStalls
     private const string Marker = "ShardCoordinator was unable to update";
 
     public static IReadOnlyList<string> In(string clusterWorkDir) =>
-        Directory.GetFiles(Path.Combine(clusterWorkDir, "data"), "*.log")
-            .SelectMany(file => File.ReadLines(file).Where(line => line.Contains(Marker, StringComparison.Ordinal))
-                .Select(line => $"{Path.GetFileName(file)}: {line}"))
-            .ToList();
+        ClusterLogs.Lines(clusterWorkDir).Where(l => l.Line.Contains(Marker, StringComparison.Ordinal)).Select(l => $"{l.Log}: {l.Line}").ToList();
 }

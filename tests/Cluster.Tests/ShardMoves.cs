@@ -16,10 +16,9 @@ public sealed record ShardMove(string Node, int Moved, int AtStart, int WaitedMs
 public static partial class ShardMoves
 {
     public static IReadOnlyList<ShardMove> In(string clusterWorkDir) =>
-        Directory.GetFiles(Path.Combine(clusterWorkDir, "data"), "*.log")
-            .SelectMany(file => File.ReadLines(file).Select(line => Line().Match(line)).Where(m => m.Success)
-                .Select(m => new ShardMove(Path.GetFileNameWithoutExtension(file), int.Parse(m.Groups["moved"].Value), int.Parse(m.Groups["start"].Value),
-                    int.Parse(m.Groups["took"].Value), int.Parse(m.Groups["left"].Value), m.Groups["why"].Value)))
+        ClusterLogs.Lines(clusterWorkDir).Select(l => (l.Log, Match: Line().Match(l.Line))).Where(l => l.Match.Success)
+            .Select(l => new ShardMove(l.Log, int.Parse(l.Match.Groups["moved"].Value), int.Parse(l.Match.Groups["start"].Value),
+                int.Parse(l.Match.Groups["took"].Value), int.Parse(l.Match.Groups["left"].Value), l.Match.Groups["why"].Value))
             .ToList();
 
     /// <summary>
@@ -27,9 +26,7 @@ public static partial class ShardMoves
     /// prefixed with the log's name: what a drain that reported no <see cref="ShardMove"/> said instead.
     /// </summary>
     public static IReadOnlyList<string> Warnings(string clusterWorkDir) =>
-        Directory.GetFiles(Path.Combine(clusterWorkDir, "data"), "*.log")
-            .SelectMany(file => File.ReadLines(file).Where(IsWarning).Select(line => $"{Path.GetFileNameWithoutExtension(file)}: {line}"))
-            .ToList();
+        ClusterLogs.Lines(clusterWorkDir).Where(l => IsWarning(l.Line)).Select(l => $"{l.Log}: {l.Line}").ToList();
 
     private static bool IsWarning(string line) =>
         line.Contains("Shards moved away by the coordinator: not known", StringComparison.Ordinal)
