@@ -39,6 +39,27 @@ public sealed class ClusterFormationSpecs
         Assert.Equal(HttpStatusCode.NotFound, (await probe.GetAsync($"accounts/{written.Keys.First()}")).StatusCode);
         Assert.Contains(cluster[1].Lines, l => l.Contains("Cluster formation: seed nodes", StringComparison.Ordinal));
         Assert.Contains(cluster[1].Lines, l => l.Contains("Ledger check passed", StringComparison.Ordinal));
+
+        // Started together, the others are members soon after node1 forms the cluster, not a seed-node-timeout (5 s) later.
+        var formed = LoggedAt(cluster[0], "is JOINING itself");
+        foreach (var other in new[] { cluster[1], cluster[2] })
+        {
+            var welcomed = LoggedAt(other, "Welcome from");
+            if (welcomed < formed - TimeSpan.FromHours(1)) welcomed += TimeSpan.FromDays(1); // midnight between the two
+            Assert.True(welcomed - formed <= WelcomedWithin,
+                $"{other.Name} was welcomed {(welcomed - formed).TotalMilliseconds:0} ms after node1 formed the cluster (bound {WelcomedWithin.TotalMilliseconds} ms)\n{cluster.Tails(15)}");
+        }
+    }
+
+    /// <summary>Half of Akka's seed-node-timeout: a node that asked before node1 had formed the cluster asks again within a second.</summary>
+    private static readonly TimeSpan WelcomedWithin = TimeSpan.FromSeconds(2.5);
+
+    /// <summary>When a node logged a line (the log's "[HH:mm:ss.fff LVL]" stamp).</summary>
+    private static TimeSpan LoggedAt(NodeProcess node, string text)
+    {
+        var line = node.Lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal))
+            ?? throw new Xunit.Sdk.XunitException($"{node.Name} never logged '{text}' (log: {node.LogPath})");
+        return TimeSpan.ParseExact(line.Substring(1, 12), @"hh\:mm\:ss\.fff", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Hosting;
 
@@ -16,6 +17,17 @@ internal static class LedgerCheckedJoin
     private const string SeedNodesPath = "akka.cluster.seed-nodes";
     private static readonly TimeSpan RoundTimeout = LedgerGate.AnswerTimeout * 3;
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How soon a node that is not the first seed asks the seeds again while none has welcomed it. Akka's own join
+    /// process asks again only after <c>akka.cluster.seed-node-timeout</c> (5 s) once every seed said it is not a member
+    /// yet, which is what happens when the seeds start together: the first seed forms the cluster only after its own
+    /// ledger check, a moment after the others first asked. Asking every second joins them as soon as it has formed.
+    /// A seed that is already a member answers a repeated join with another Welcome ("Existing member is joining
+    /// again"), so asking again is harmless. The first seed is never asked to start over: that would restart the
+    /// deadline after which it forms a cluster of its own.
+    /// </summary>
+    private static readonly TimeSpan JoinAgainAfter = TimeSpan.FromSeconds(1);
 
     /// <summary>The seed nodes the configuration names (this node itself when none were given; none with Kubernetes discovery).</summary>
     public static IReadOnlyList<Address> SeedNodes(Akka.Configuration.Config hocon) =>
@@ -72,7 +84,21 @@ internal static class LedgerCheckedJoin
                     break;
             }
             cluster.JoinSeedNodes(seeds);
+            if (!seeds[0].Equals(cluster.SelfAddress)) await JoinAgainUntilWelcomedAsync(system, cluster, seeds, logger);
             return;
+        }
+    }
+
+    private static async Task JoinAgainUntilWelcomedAsync(ActorSystem system, Akka.Cluster.Cluster cluster, IReadOnlyList<Address> seeds, ILogger logger)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        for (var attempt = 1; ; attempt++)
+        {
+            await Task.Delay(JoinAgainAfter);
+            // Removed is the read view's word for "in no gossip yet": a Welcome makes this node Joining.
+            if (shutdown.ShutdownReason is not null || system.WhenTerminated.IsCompleted || cluster.SelfMember.Status != MemberStatus.Removed) return;
+            if (attempt == 1) logger.LogInformation("Not welcomed by a seed yet; asking the seeds again every {Seconds:0.#} s", JoinAgainAfter.TotalSeconds);
+            cluster.JoinSeedNodes(seeds);
         }
     }
 }
