@@ -79,8 +79,11 @@ public sealed class DrainObservabilitySpecs
         var status = await Eventually.Get(async () =>
         {
             var answer = await node.Management.Status(Token);
-            return answer.Status == HttpStatusCode.OK && answer.Body.GetProperty("draining").GetBoolean() ? answer : null;
-        }, TimeSpan.FromSeconds(10), "/admin/status to show the drain");
+            // Readiness turns 503 the moment the drain begins; the first phase's marker runs a moment later (clean-clone
+            // run 141 read the status in between: draining, no phase yet). Wait for the drain's phase, not just its flag.
+            return answer.Status == HttpStatusCode.OK && answer.Body.GetProperty("draining").GetBoolean()
+                && answer.Body.GetProperty("shutdownPhase").ValueKind == JsonValueKind.String ? answer : null;
+        }, TimeSpan.FromSeconds(10), "/admin/status to show the drain and its running phase");
 
         var body = status.Body;
         Assert.True(body.GetProperty("shutdownPhase").GetString() == "before-service-unbind", $"status during the lb-delay: {body}");
