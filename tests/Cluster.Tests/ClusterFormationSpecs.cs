@@ -12,6 +12,7 @@ public sealed class ClusterFormationSpecs
     public async Task Should_form_one_cluster_sharing_one_database_when_three_nodes_start_from_a_seed_list()
     {
         var management = Ports.Free();
+        var started = DateTime.Now; // the nodes' log stamps are local wall-clock times
         // node1 also hosts the bootstrap route on its management listener (actor-service.cluster.management = on), the others do not.
         await using var cluster = await LocalCluster.StartAsync("seeds", 3,
             (i, l) => i == 0 ? l with { ManagementPort = management, Hocon = [.. l.Hocon, "actor-service.cluster.management = on"] } : l);
@@ -41,56 +42,18 @@ public sealed class ClusterFormationSpecs
         Assert.Contains(cluster[1].Lines, l => l.Contains("Ledger check passed", StringComparison.Ordinal));
 
         // Started together, the others are members soon after node1 forms the cluster, not a seed-node-timeout (5 s) later.
-        var formed = LoggedAt(cluster[0], "is JOINING itself");
+        var formed = LogTimeline.SecondsUntil([cluster[0]], started, "is JOINING itself");
+        Assert.True(formed is not null, $"node1 never logged forming the cluster (log: {cluster[0].LogPath})");
         foreach (var other in new[] { cluster[1], cluster[2] })
         {
-            var welcomed = LoggedAt(other, "Welcome from");
-            if (welcomed < formed - TimeSpan.FromHours(1)) welcomed += TimeSpan.FromDays(1); // midnight between the two
-            Assert.True(welcomed - formed <= WelcomedWithin,
-                $"{other.Name} was welcomed {(welcomed - formed).TotalMilliseconds:0} ms after node1 formed the cluster (bound {WelcomedWithin.TotalMilliseconds} ms)\n{cluster.Tails(15)}");
+            var welcomed = LogTimeline.SecondsUntil([other], started, "Welcome from");
+            Assert.True(welcomed is not null && welcomed - formed <= WelcomedWithin.TotalSeconds,
+                $"{other.Name} was welcomed {LogTimeline.Format(welcomed)} after the start, node1 formed the cluster {LogTimeline.Format(formed)} after it (bound {WelcomedWithin.TotalMilliseconds} ms between them)\n{cluster.Tails(15)}");
         }
     }
 
     /// <summary>Half of Akka's seed-node-timeout: a node that asked before node1 had formed the cluster asks again within a second.</summary>
     private static readonly TimeSpan WelcomedWithin = TimeSpan.FromSeconds(2.5);
-
-    /// <summary>When a node logged a line (the log's "[HH:mm:ss.fff LVL]" stamp).</summary>
-    private static TimeSpan LoggedAt(NodeProcess node, string text)
-    {
-        var line = node.Lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal))
-            ?? throw new Xunit.Sdk.XunitException($"{node.Name} never logged '{text}' (log: {node.LogPath})");
-        return TimeSpan.ParseExact(line.Substring(1, 12), @"hh\:mm\:ss\.fff", System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    [Fact]
-    public async Task Should_form_one_cluster_through_cluster_bootstrap_when_discovery_is_kubernetes()
-    {
-        // Everything of the Kubernetes path runs except the pod lookup: Akka's config discovery answers it with the
-        // three management endpoints, as the Kubernetes API would with the three pods.
-        var management = Enumerable.Range(0, 3).Select(_ => Ports.Free()).ToArray();
-        var endpoints = string.Join(", ", management.Select(p => $"\"127.0.0.1:{p}\""));
-        await using var cluster = await LocalCluster.StartAsync("bootstrap", 3, (i, l) => l with
-        {
-            Seeds = [],
-            ExtraArgs = [.. l.ExtraArgs, "--discovery", "kubernetes", "--required-contact-points", "3"],
-            ManagementPort = management[i],
-            Hocon = ["akka.discovery.method = config", $"akka.discovery.config.services.actorservice.endpoints = [{endpoints}]"],
-        }, TimeSpan.FromSeconds(120));
-
-        var lowest = Array.IndexOf(management, management.Min());
-        Assert.Contains(cluster[lowest].Lines, l => l.Contains("Initiating new cluster, self-joining", StringComparison.Ordinal));
-        for (var i = 0; i < 3; i++)
-        {
-            Assert.Contains(cluster[i].Lines, l => l.Contains("Cluster bootstrap started (config discovery)", StringComparison.Ordinal));
-            Assert.DoesNotContain(cluster[i].Lines, l => l.Contains("Cluster formation: seed nodes", StringComparison.Ordinal));
-            // The bootstrap's join decider asks the ledger check before it joins the cluster the lowest pod formed.
-            if (i != lowest) Assert.Contains(cluster[i].Lines, l => l.Contains("Ledger check passed", StringComparison.Ordinal));
-            using var probe = NodeProcess.NewClient(new Uri($"http://127.0.0.1:{management[i]}/"));
-            Assert.Equal(3, (await SeedNodesAsync(probe)).GetProperty("Nodes").GetArrayLength());
-        }
-        var answer = await cluster[2].Http.Deposit("bootstrapped", 5, key: "bootstrapped-1");
-        Assert.True(answer.Status == HttpStatusCode.OK, $"deposit through node3 of the bootstrapped cluster: {answer}");
-    }
 
     private static async Task<JsonElement> SeedNodesAsync(HttpClient management)
     {

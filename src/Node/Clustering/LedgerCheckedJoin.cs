@@ -84,14 +84,14 @@ internal static class LedgerCheckedJoin
                     break;
             }
             cluster.JoinSeedNodes(seeds);
-            if (!seeds[0].Equals(cluster.SelfAddress)) await JoinAgainUntilWelcomedAsync(system, cluster, seeds, logger);
+            if (!seeds[0].Equals(cluster.SelfAddress)) await JoinAgainUntilWelcomedAsync(system, shutdown, cluster, seeds, logger);
             return;
         }
     }
 
-    private static async Task JoinAgainUntilWelcomedAsync(ActorSystem system, Akka.Cluster.Cluster cluster, IReadOnlyList<Address> seeds, ILogger logger)
+    private static async Task JoinAgainUntilWelcomedAsync(ActorSystem system, CoordinatedShutdown shutdown, Akka.Cluster.Cluster cluster,
+        IReadOnlyList<Address> seeds, ILogger logger)
     {
-        var shutdown = CoordinatedShutdown.Get(system);
         for (var attempt = 1; ; attempt++)
         {
             await Task.Delay(JoinAgainAfter);
