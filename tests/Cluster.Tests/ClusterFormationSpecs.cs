@@ -55,6 +55,36 @@ public sealed class ClusterFormationSpecs
     /// <summary>Half of Akka's seed-node-timeout: a node that asked before node1 had formed the cluster asks again within a second.</summary>
     private static readonly TimeSpan WelcomedWithin = TimeSpan.FromSeconds(2.5);
 
+    [Fact]
+    public async Task Should_form_one_cluster_through_cluster_bootstrap_when_discovery_is_kubernetes()
+    {
+        // Everything of the Kubernetes path runs except the pod lookup: Akka's config discovery answers it with the
+        // three management endpoints, as the Kubernetes API would with the three pods.
+        var management = Enumerable.Range(0, 3).Select(_ => Ports.Free()).ToArray();
+        var endpoints = string.Join(", ", management.Select(p => $"\"127.0.0.1:{p}\""));
+        await using var cluster = await LocalCluster.StartAsync("bootstrap", 3, (i, l) => l with
+        {
+            Seeds = [],
+            ExtraArgs = [.. l.ExtraArgs, "--discovery", "kubernetes", "--required-contact-points", "3"],
+            ManagementPort = management[i],
+            Hocon = ["akka.discovery.method = config", $"akka.discovery.config.services.actorservice.endpoints = [{endpoints}]"],
+        }, TimeSpan.FromSeconds(120));
+
+        var lowest = Array.IndexOf(management, management.Min());
+        Assert.Contains(cluster[lowest].Lines, l => l.Contains("Initiating new cluster, self-joining", StringComparison.Ordinal));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Contains(cluster[i].Lines, l => l.Contains("Cluster bootstrap started (config discovery)", StringComparison.Ordinal));
+            Assert.DoesNotContain(cluster[i].Lines, l => l.Contains("Cluster formation: seed nodes", StringComparison.Ordinal));
+            // The bootstrap's join decider asks the ledger check before it joins the cluster the lowest pod formed.
+            if (i != lowest) Assert.Contains(cluster[i].Lines, l => l.Contains("Ledger check passed", StringComparison.Ordinal));
+            using var probe = NodeProcess.NewClient(new Uri($"http://127.0.0.1:{management[i]}/"));
+            Assert.Equal(3, (await SeedNodesAsync(probe)).GetProperty("Nodes").GetArrayLength());
+        }
+        var answer = await cluster[2].Http.Deposit("bootstrapped", 5, key: "bootstrapped-1");
+        Assert.True(answer.Status == HttpStatusCode.OK, $"deposit through node3 of the bootstrapped cluster: {answer}");
+    }
+
     private static async Task<JsonElement> SeedNodesAsync(HttpClient management)
     {
         var response = await management.GetAsync("bootstrap/seed-nodes");
