@@ -1,12 +1,16 @@
 using System.Net;
+using ActorService.Actors.Accounts;
+using Akka.Actor;
+using Microsoft.Extensions.DependencyInjection;
 using ActorService.TestSupport;
 using Xunit;
 
 namespace ActorService.Node.Tests;
 
 /// <summary>
-/// Two nodes built in one process (as in-process specs build them) keep their own metrics, status counts and drain id:
-/// nothing a node reports lives in process-wide static state. Each node is its own one-node cluster on SQLite.
+/// Two nodes built in one process (as in-process specs build them) keep their own metrics, status counts, drain id and
+/// pause fence: nothing a node reports or consults lives in process-wide static state. Each node is its own one-node
+/// cluster on SQLite.
 /// </summary>
 public sealed class NodeIsolationSpecs
 {
@@ -51,6 +55,11 @@ public sealed class NodeIsolationSpecs
         var statusB = await b.Management.Status(AdminToken);
         Assert.Equal(1, statusA.Body.GetProperty("activeEntities").GetInt64());
         Assert.True(statusB.Body.GetProperty("activeEntities").GetInt64() == 0, $"node b activated no entity: {statusB}");
+
+        // Each node's pause fence is its own (one host's pause is not another's), and its entities consult that one.
+        var fenceA = a.Services.GetRequiredService<PauseFence>();
+        Assert.NotSame(fenceA, b.Services.GetRequiredService<PauseFence>());
+        Assert.Same(fenceA, ReachabilitySignal.For(a.Services.GetRequiredService<ActorSystem>()).Fence);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using ActorService.Actors.Accounts;
 using ActorService.Node.Health;
+using ActorService.TestSupport;
 using Xunit;
 
 namespace ActorService.Node.Tests;
@@ -9,7 +11,7 @@ public sealed class ReadinessStateSpecs
     [Fact]
     public void Should_count_one_change_per_flip_of_readiness_when_conditions_come_and_go()
     {
-        var readiness = new ReadinessState();
+        var readiness = new ReadinessState(new PauseFence());
         readiness.MarkResourcesOpen();
         readiness.MarkWarmedUp();
         Assert.Equal(0, readiness.Changes); // not ready before and after: not a flip
@@ -31,7 +33,7 @@ public sealed class ReadinessStateSpecs
     [Fact]
     public void Should_say_warming_up_and_stay_not_ready_when_joined_with_resources_open_until_the_warm_up_ran()
     {
-        var readiness = new ReadinessState();
+        var readiness = new ReadinessState(new PauseFence());
         readiness.MarkResourcesOpen();
         readiness.MarkMemberUp();
         Assert.False(readiness.IsReady);
@@ -39,5 +41,28 @@ public sealed class ReadinessStateSpecs
         readiness.MarkWarmedUp();
         Assert.True(readiness.IsReady);
         Assert.Equal(1, readiness.Changes);
+    }
+
+    [Fact]
+    public async Task Should_stop_being_ready_and_say_why_when_its_own_fence_goes_up_after_a_pause()
+    {
+        var fence = new PauseFence();
+        var readiness = new ReadinessState(fence);
+        readiness.MarkResourcesOpen();
+        readiness.MarkMemberUp();
+        readiness.MarkWarmedUp();
+        Assert.True(readiness.IsReady);
+
+        // Any gap between the detector's 100 ms ticks is longer than 1 ms: to this fence, the process keeps pausing.
+        fence.Start(TimeSpan.FromMilliseconds(1));
+        await Eventually.True(() => !readiness.IsReady, TimeSpan.FromSeconds(5), "readiness to turn 503 under the fence");
+        Assert.Equal("paused: membership not yet confirmed", readiness.Reason);
+
+        // The fence belongs to its host: another host in this process (its own fence, never started) is not fenced.
+        var other = new ReadinessState(new PauseFence());
+        other.MarkResourcesOpen();
+        other.MarkMemberUp();
+        other.MarkWarmedUp();
+        Assert.True(other.IsReady, other.Reason);
     }
 }

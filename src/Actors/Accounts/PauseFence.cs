@@ -16,8 +16,10 @@ namespace ActorService.Actors.Accounts;
 /// request handled in the first instant after SIGCONT, before the thread has run again, is fenced too: a last tick
 /// older than <c>after</c> counts as a pause in progress.
 /// </para>
-/// One per process (a pause stops every thread of it); it does nothing until <see cref="Start"/>, so in-process specs
-/// never see it.
+/// One per node: the host's container holds it (a singleton service) and hands it to the readiness probe, the HTTP
+/// fence, the membership confirmer and, through Akka.DependencyInjection, the node's <see cref="ReachabilitySignal"/>.
+/// It does nothing until <see cref="Start"/>, so a host that never starts it (in-process specs) never sees a fence,
+/// and no state is shared between hosts of one process.
 /// </summary>
 public sealed class PauseFence
 {
@@ -27,9 +29,6 @@ public sealed class PauseFence
     private volatile bool _fenced;
     private int _started;
 
-    /// <summary>The process's fence.</summary>
-    public static PauseFence Shared { get; } = new();
-
     /// <summary>Raised on the detector thread after a pause longer than <c>after</c>, with its length.</summary>
     public event Action<TimeSpan>? Paused;
 
@@ -37,7 +36,7 @@ public sealed class PauseFence
     public bool IsFenced =>
         _fenced || Stopwatch.GetTimestamp() - Volatile.Read(ref _lastTick) > Volatile.Read(ref _afterTicks);
 
-    /// <summary>Starts the detector (once per process): a pause longer than <paramref name="after"/> fences the node.</summary>
+    /// <summary>Starts the detector (once per fence): a pause longer than <paramref name="after"/> fences the node.</summary>
     public void Start(TimeSpan after)
     {
         Volatile.Write(ref _lastTick, Stopwatch.GetTimestamp());

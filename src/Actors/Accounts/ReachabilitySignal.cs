@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.DependencyInjection;
 using Akka.Remote;
 
 namespace ActorService.Actors.Accounts;
@@ -10,15 +11,19 @@ namespace ActorService.Actors.Accounts;
 /// from state the database confirmed after the read arrived, never from memory. One flag per node (an Akka extension),
 /// kept up to date by a watcher of the cluster's reachability events: a read pays one volatile field read for it.
 /// </summary>
-public sealed class ReachabilitySignal : IExtension
+/// <param name="fence">The node's pause fence; none (actor specs) is one that is never started, so never fenced.</param>
+public sealed class ReachabilitySignal(PauseFence? fence = null) : IExtension
 {
     private volatile bool _anyUnreachable, _recentlyDowned;
+
+    /// <summary>The pause fence this signal consults: the host's, or a never-started one.</summary>
+    public PauseFence Fence { get; } = fence ?? new PauseFence();
 
     /// <summary>
     /// True while at least one member is unreachable from this node's point of view, and while the node is fenced after
     /// a pause of its process (<see cref="PauseFence"/>): its peers may have moved its shards meanwhile.
     /// </summary>
-    public bool AnyUnreachable => _anyUnreachable || PauseFence.Shared.IsFenced;
+    public bool AnyUnreachable => _anyUnreachable || Fence.IsFenced;
 
     /// <summary>
     /// True for <c>actor-service.cluster.verify-reads-after-downing</c> after a member was downed and removed. The other
@@ -109,13 +114,22 @@ public sealed class ReachabilitySignal : IExtension
     }
 }
 
-/// <summary>Creates the node's <see cref="ReachabilitySignal"/> and its watcher (a system actor).</summary>
+/// <summary>
+/// Creates the node's <see cref="ReachabilitySignal"/> and its watcher (a system actor), with the host's
+/// <see cref="PauseFence"/> service, which Akka.Hosting gives the ActorSystem (Akka.DependencyInjection).
+/// </summary>
 public sealed class ReachabilitySignalProvider : ExtensionIdProvider<ReachabilitySignal>
 {
     public override ReachabilitySignal CreateExtension(ExtendedActorSystem system)
     {
-        var signal = new ReachabilitySignal();
+        var signal = new ReachabilitySignal(HostsFence(system));
         system.SystemActorOf(Props.Create(() => new ReachabilitySignal.Watcher(signal)), "reachability-signal");
         return signal;
     }
+
+    // A system made without a container (the reachability specs) has no fence: Akka.DependencyInjection would throw.
+    private static PauseFence? HostsFence(ExtendedActorSystem system) =>
+        system.Settings.Setup.Get<DependencyResolverSetup>().HasValue
+            ? DependencyResolver.For(system).Resolver.GetService<PauseFence>()
+            : null;
 }

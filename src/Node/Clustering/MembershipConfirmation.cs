@@ -36,13 +36,13 @@ internal static class MembershipConfirmation
     private static readonly TimeSpan AskEvery = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Starts the fence's detector, this node's witness and the confirmer.</summary>
-    public static AkkaConfigurationBuilder WithPauseFence(this AkkaConfigurationBuilder builder, TimeSpan after, TimeSpan confirmWithin) =>
+    public static AkkaConfigurationBuilder WithPauseFence(this AkkaConfigurationBuilder builder, PauseFence fence, TimeSpan after, TimeSpan confirmWithin) =>
         builder.WithActors((system, _) =>
         {
             system.ActorOf(Props.Create(() => new Witness()), WitnessName);
-            var confirmer = system.ActorOf(Props.Create(() => new Confirmer(confirmWithin)), "membership-confirmer");
-            PauseFence.Shared.Paused += gap => confirmer.Tell(new Confirmer.Paused(gap));
-            PauseFence.Shared.Start(after);
+            var confirmer = system.ActorOf(Props.Create(() => new Confirmer(fence, confirmWithin)), "membership-confirmer");
+            fence.Paused += gap => confirmer.Tell(new Confirmer.Paused(gap));
+            fence.Start(after);
         });
 
     /// <summary>Answers <see cref="MembershipQuestions.HowDoYouSeeMe"/> from this node's view of the cluster.</summary>
@@ -71,6 +71,7 @@ internal static class MembershipConfirmation
 
         private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
         private readonly ILoggingAdapter _log = Context.GetLogger();
+        private readonly PauseFence _fence;
         private readonly TimeSpan _confirmWithin;
         private readonly HashSet<UniqueAddress> _confirmedBy = [];
         private DateTime _pausedAt;
@@ -78,8 +79,9 @@ internal static class MembershipConfirmation
 
         public ITimerScheduler Timers { get; set; } = null!;
 
-        public Confirmer(TimeSpan confirmWithin)
+        public Confirmer(PauseFence fence, TimeSpan confirmWithin)
         {
+            _fence = fence;
             _confirmWithin = confirmWithin;
             Receive<Paused>(p =>
             {
@@ -138,7 +140,7 @@ internal static class MembershipConfirmation
         {
             _confirming = false;
             Timers.Cancel("ask");
-            PauseFence.Shared.Lift();
+            _fence.Lift();
             _log.Info("Membership confirmed {0} {1:0} ms after the pause: ready again and serving", how, (DateTime.UtcNow - _pausedAt).TotalMilliseconds);
         }
 

@@ -1,3 +1,4 @@
+using ActorService.Actors.Accounts;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -11,7 +12,7 @@ internal static class HealthApi
 {
     public static IServiceCollection AddNodeHealth(this IServiceCollection services)
     {
-        services.AddSingleton<ReadinessState>();
+        services.AddSingleton<PauseFence>().AddSingleton<ReadinessState>();
         services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy("the process serves requests"), tags: ["live"])
             .AddCheck<ReadinessCheck>("ready", tags: ["ready"]);

@@ -8,14 +8,14 @@ namespace ActorService.Node.Health;
 /// pause.
 /// Draining is one-way and is set at the very first moment of a shutdown, whatever triggered it.
 /// </summary>
-public sealed class ReadinessState
+public sealed class ReadinessState(PauseFence fence)
 {
     private volatile bool _memberUp, _resourcesOpen, _warmedUp, _draining;
     private readonly Lock _writing = new();
     private long _changes;
 
     /// <summary>Ready, and not fenced after a pause of the process (<see cref="PauseFence"/>: its membership is unconfirmed).</summary>
-    public bool IsReady => _memberUp && _resourcesOpen && _warmedUp && !_draining && !PauseFence.Shared.IsFenced;
+    public bool IsReady => _memberUp && _resourcesOpen && _warmedUp && !_draining && !fence.IsFenced;
     public bool IsDraining => _draining;
 
     /// <summary>How often <see cref="IsReady"/> flipped since start (a start and a drain make 2; more means flapping).</summary>
@@ -23,7 +23,7 @@ public sealed class ReadinessState
 
     public string Reason =>
         _draining ? "draining" : !_resourcesOpen ? "resources not open" : !_memberUp ? "not yet a cluster member"
-        : !_warmedUp ? "warming up" : PauseFence.Shared.IsFenced ? "paused: membership not yet confirmed" : "ready";
+        : !_warmedUp ? "warming up" : fence.IsFenced ? "paused: membership not yet confirmed" : "ready";
 
     public void MarkMemberUp() => Change(() => _memberUp = true);
     public void MarkMemberGone() => Change(() => _memberUp = false);

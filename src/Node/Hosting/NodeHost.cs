@@ -117,7 +117,7 @@ internal static class NodeHost
                 .WithClusterFormation(formation, LedgerCheckedJoin.SeedNodes(hocon), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterFormation)))
                 .WithActors((system, _) => sp.GetRequiredService<ShutdownPlan>().Register(system, ActorRegistry.For(system)))
                 .WithActors((_, _) => sp.GetRequiredService<ClusterHealth>()) // watches membership from the start
-                .WithPauseFence(hocon.GetTimeSpan("actor-service.cluster.pause-fence.after"), hocon.GetTimeSpan("actor-service.cluster.pause-fence.confirm-within"));
+                .WithPauseFence(sp.GetRequiredService<PauseFence>(), hocon.GetTimeSpan("actor-service.cluster.pause-fence.after"), hocon.GetTimeSpan("actor-service.cluster.pause-fence.confirm-within"));
         });
         // After Akka: it waits for member Up and the listener, then holds readiness at 503 "warming up" while it runs.
         s.AddSingleton<WarmUpTraffic>();

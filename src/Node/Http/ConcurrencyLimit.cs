@@ -25,7 +25,7 @@ internal static class ConcurrencyLimit
                 PermitLimit = limits.ConcurrentRequests,
                 QueueLimit = limits.RequestQueue,
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst, // first come, first served
-            }), IsExempt);
+            }), IntakeGateMiddleware.PassesFenceAndLimiter);
             o.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
             o.OnRejected = (rejected, _) =>
             {
@@ -38,7 +38,6 @@ internal static class ConcurrencyLimit
         });
     }
 
-    private static bool IsExempt(HttpContext context) => IntakeGateMiddleware.IsProbe(context) || IntakeGateMiddleware.IsAdmin(context);
 
     /// <summary>Right after the intake gate: a draining node refuses before a request can even queue here.</summary>
     public static IApplicationBuilder UseConcurrencyLimit(this IApplicationBuilder app) =>

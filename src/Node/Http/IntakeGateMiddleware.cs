@@ -51,6 +51,9 @@ internal sealed class IntakeGateMiddleware(RequestDelegate next, IntakeGate gate
     /// <summary>An /admin route this listener serves: it passes the fence and the limiter (not the gate).</summary>
     internal static bool IsAdmin(HttpContext context) => context.GetEndpoint() is not null && context.Request.Path.StartsWithSegments("/admin");
 
+    /// <summary>What the pause fence and the concurrency limiter let through untouched: probes, scrapes and /admin.</summary>
+    internal static bool PassesFenceAndLimiter(HttpContext context) => IsProbe(context) || IsAdmin(context);
+
     private Task Refuse(HttpContext context)
     {
         context.Response.Headers.RetryAfter = _retryAfter;

@@ -9,13 +9,13 @@ namespace ActorService.Node.Http;
 /// nothing is applied and nothing is read from state that may have been superseded elsewhere. Probes pass (readiness
 /// itself says 503 while fenced), and so does <c>/admin</c> (an operator may look at a fenced node's status).
 /// </summary>
-internal sealed class PauseFenceMiddleware(RequestDelegate next, DrainSettings drain)
+internal sealed class PauseFenceMiddleware(RequestDelegate next, DrainSettings drain, PauseFence fence)
 {
     private readonly string _retryAfter = ((int)Math.Ceiling(drain.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (!PauseFence.Shared.IsFenced || IntakeGateMiddleware.IsProbe(context) || IntakeGateMiddleware.IsAdmin(context)) return next(context);
+        if (!fence.IsFenced || IntakeGateMiddleware.PassesFenceAndLimiter(context)) return next(context);
         context.Response.Headers.RetryAfter = _retryAfter;
         var problem = Problems.Create(StatusCodes.Status503ServiceUnavailable, "membership-unconfirmed", "Membership not confirmed",
             "This node's process was paused; it serves again once the cluster confirms it is still a member. Nothing was processed; retry, another node will answer.");
