@@ -46,7 +46,7 @@ public sealed class ReadinessStateSpecs
     [Fact]
     public async Task Should_stop_being_ready_and_say_why_when_its_own_fence_goes_up_after_a_pause()
     {
-        var fence = new PauseFence();
+        using var fence = new PauseFence(); // disposing it ends its detector thread
         var readiness = new ReadinessState(fence);
         readiness.MarkResourcesOpen();
         readiness.MarkMemberUp();

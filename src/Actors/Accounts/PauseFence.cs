@@ -19,14 +19,15 @@ namespace ActorService.Actors.Accounts;
 /// One per node: the host's container holds it (a singleton service) and hands it to the readiness probe, the HTTP
 /// fence, the membership confirmer and, through Akka.DependencyInjection, the node's <see cref="ReachabilitySignal"/>.
 /// It does nothing until <see cref="Start"/>, so a host that never starts it (in-process specs) never sees a fence,
-/// and no state is shared between hosts of one process.
+/// and no state is shared between hosts of one process. Disposing it (the container does, when its host is disposed)
+/// ends the detector thread, so hosts built and dropped by a test process leave none behind.
 /// </summary>
-public sealed class PauseFence
+public sealed class PauseFence : IDisposable
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
     private long _lastTick = Stopwatch.GetTimestamp();
     private long _afterTicks = long.MaxValue;
-    private volatile bool _fenced;
+    private volatile bool _fenced, _disposed;
     private int _started;
 
     /// <summary>Raised on the detector thread after a pause longer than <c>after</c>, with its length.</summary>
@@ -48,9 +49,16 @@ public sealed class PauseFence
     /// <summary>The peers confirmed this node is still a member: it may serve again.</summary>
     public void Lift() => _fenced = false;
 
+    /// <summary>Ends the detector. A detector that no longer ticks must not read as a pause in progress: no more fencing.</summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref _afterTicks, long.MaxValue);
+        _disposed = true;
+    }
+
     private void Watch()
     {
-        while (true)
+        while (!_disposed)
         {
             Thread.Sleep(Tick);
             var now = Stopwatch.GetTimestamp();
