@@ -38,7 +38,6 @@ internal static class ConcurrencyLimit
         });
     }
 
-
     /// <summary>Right after the intake gate: a draining node refuses before a request can even queue here.</summary>
     public static IApplicationBuilder UseConcurrencyLimit(this IApplicationBuilder app) =>
         app.UseMiddleware<UnansweredRequestGuard>().UseRateLimiter();
