@@ -1,8 +1,8 @@
-using ActorService.Actors.Accounts;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ActorService.Actors.Accounts;
 using ActorService.Node.Http;
 
 namespace ActorService.Node.Health;
