@@ -142,7 +142,11 @@ stop() {
     as_postgres "$pgbin/pg_ctl" -D "$dir/pg/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
   fi
   if [ -f "$dir/redis/redis.pid" ]; then
-    kill "$(cat "$dir/redis/redis.pid")" 2>/dev/null || true
+    local redis_pid
+    redis_pid=$(cat "$dir/redis/redis.pid")
+    kill "$redis_pid" 2>/dev/null || true
+    # Redis logs its goodbye while it exits: removing the folder before that leaves it behind with just that log.
+    for _ in $(seq 1 100); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.05; done
   fi
   rm -rf "$dir"
   echo "test services stopped ($dir)" >&2
